@@ -1,0 +1,216 @@
+"""Frozen, compiled models of a policy set: what the loader builds and the engine reads."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+# Effects that decide the outcome, by severity (least to most restrictive).
+LEVEL_PERMIT = 0
+LEVEL_CONDITION = 1
+LEVEL_REFER = 2
+LEVEL_REFUSE = 3
+EFFECT_LEVELS: Mapping[str, int] = {
+    "permit": LEVEL_PERMIT,
+    "condition": LEVEL_CONDITION,
+    "refer": LEVEL_REFER,
+    "refuse": LEVEL_REFUSE,
+}
+DECISIONS = ("deploy", "deploy_with_conditions", "refer_to_supervisor", "do_not_deploy")
+
+TASKS = (
+    "attend",
+    "scene_guard",
+    "house_to_house",
+    "cctv_collection",
+    "victim_statement",
+    "reassurance_patrol",
+    "area_search",
+    "traffic_control",
+    "custody_conveyance",
+    "covert_deployment",
+)
+PHASES = ("in_progress", "recent", "scene_secured")
+GRADES = ("emergency", "priority", "scheduled", "resolution_without_deployment")
+FLAGS = (
+    "weapon_reported",
+    "violence_threatened",
+    "confrontation_likely",
+    "suspect_present",
+    "injury_reported",
+    "vulnerable_person",
+    "safeguarding_concern",
+    "multiple_parties",
+    "community_sensitive",
+    "serious_investigation",
+)
+MARKERS = (
+    "weapons",
+    "firearms",
+    "violent_person",
+    "dangerous_dog",
+    "drugs",
+    "hazardous_materials",
+    "water",
+    "live_lane",
+    "mental_health_risk",
+    "officer_safety",
+)
+RISK_LEVELS = ("low", "medium", "high")
+SETTINGS = ("urban", "rural")
+TRAINING_STATUSES = ("foundation", "coaching", "independent")
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A source document that rules cite; legislation carries no text."""
+
+    id: str
+    title: str
+    publisher: str
+    kind: str
+    cite_as: str
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A resolved citation: which set declared it, which document and clause, and the words."""
+
+    policy: str
+    document_id: str
+    document: str
+    clause: str
+    quote: str | None
+    cite_as: str
+
+    @property
+    def label(self) -> str:
+        """Short human form, e.g. 'WMP 2.8.3'."""
+        return f"{self.cite_as} {self.clause}"
+
+
+@dataclass(frozen=True, slots=True)
+class Power:
+    code: str
+    name: str
+    legal_basis: str
+    citation: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class ExcludedPower:
+    code: str
+    name: str
+    legal_basis: str
+    citation: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class CallType:
+    code: str
+    name: str
+    group: str
+    classification: str
+    citation: Citation
+    relevant_powers: tuple[str, ...]
+    support_tasks: frozenset[str]
+    any_phase_tasks: frozenset[str]
+    support_citation: Citation | None
+    tags: frozenset[str]
+    classified_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    code: str
+    name: str
+    kind: str
+    citation: Citation
+    requires_powers: tuple[str, ...]
+    relevant_powers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """A category of risk words looked for in a call description."""
+
+    category: str
+    pattern: re.Pattern[str]
+    implies_flags: frozenset[str]
+    implies_markers: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ClassificationSource:
+    code: str
+    summary: str
+    citations: tuple[Citation, ...]
+
+
+# A compiled test over (base facts, task facts); see decide.py for the facts.
+Predicate = Callable[[object, object], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A compiled rule. ``citation`` is None when it comes from the call type or task."""
+
+    id: str
+    code: str
+    effect: str
+    level: int | None
+    message: str
+    templated: bool
+    citation: Citation | None
+    citation_from: str | None
+    tests: tuple[Predicate, ...]
+    task_dependent: bool
+    suspends_powers: bool
+    fallback: bool
+    watched_flags: frozenset[str]
+    watched_markers: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySet:
+    """One force's policy, merged with the layers it inherits and compiled for lookup."""
+
+    id: str
+    name: str
+    publisher: str
+    document: Document
+    version: str
+    effective_from: date
+    review_due: date
+    digest: str
+    notes: str
+    checks_abstraction: bool
+    inherits: tuple[str, ...]
+    call_types: Mapping[str, CallType]
+    tasks: Mapping[str, Task]
+    powers: Mapping[str, Power]
+    excluded_powers: Mapping[str, ExcludedPower]
+    static_rules: tuple[Rule, ...]
+    task_rules: tuple[Rule, ...]
+    fallback: Rule
+    indicators: tuple[Indicator, ...]
+    classification_sources: Mapping[str, ClassificationSource]
+    rule_count: int
+
+    def past_review(self, today: date) -> bool:
+        """Whether ``today`` is after the policy's review date."""
+        return today > self.review_due
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRegistry:
+    """Every force policy set loaded from one policy directory."""
+
+    sets: Mapping[str, PolicySet]
+    documents: Mapping[str, Document]
+    digest: str
+
+    def get(self, force: str) -> PolicySet | None:
+        return self.sets.get(force)
