@@ -1,0 +1,53 @@
+"""Who may do what: the one role table, and API-key authentication."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    READ_CATALOGUE = "read_catalogue"
+    ASSESS = "assess"
+    READ_OWN_ASSESSMENTS = "read_own_assessments"
+    READ_ALL_ASSESSMENTS = "read_all_assessments"
+
+
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "dispatcher": frozenset({Permission.READ_CATALOGUE, Permission.ASSESS, Permission.READ_OWN_ASSESSMENTS}),
+    "planner": frozenset({Permission.READ_CATALOGUE, Permission.READ_ALL_ASSESSMENTS}),
+    "auditor": frozenset({Permission.READ_CATALOGUE, Permission.READ_ALL_ASSESSMENTS}),
+    "admin": frozenset(Permission),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated caller: its role and a stable, non-secret id for its key."""
+
+    role: str
+    key_id: str
+
+    def may(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+
+def _fingerprint(key: str) -> bytes:
+    return hashlib.sha256(key.encode("utf-8")).digest()
+
+
+class KeyRing:
+    """Known API keys, held only as digests; lookups compare every digest in constant time."""
+
+    def __init__(self, keys: dict[str, str]) -> None:
+        self._entries = [(_fingerprint(key), role) for key, role in keys.items()]
+
+    def identify(self, presented: str) -> Caller | None:
+        digest = _fingerprint(presented)
+        found: Caller | None = None
+        for known, role in self._entries:
+            if hmac.compare_digest(known, digest):
+                found = Caller(role=role, key_id="key-" + known.hex()[:12])
+        return found

@@ -1,0 +1,115 @@
+"""Named, realistic examples for the docs page (Swagger UI's example picker)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_WMP_OFFICER = {
+    "id": "PCSO 4521",
+    "designated_powers": ["require_name_address", "alcohol.confiscate_young_person", "dispersal_direction"],
+    "training_status": "independent",
+    "in_uniform": True,
+    "authorised_driver": False,
+    "cycle_trained": True,
+    "home_lpa": "birmingham-west",
+    "home_neighbourhood": "ladywood",
+}
+_WMP_LOCATION = {"risk_level": "low", "markers": [], "setting": "urban", "lpa": "birmingham-west", "neighbourhood": "ladywood"}
+
+
+def _example(summary: str, description: str, value: dict[str, Any]) -> dict[str, Any]:
+    return {"summary": summary, "description": description, "value": value}
+
+
+ASSESSMENT_EXAMPLES: dict[str, dict[str, Any]] = {
+    "asb_deployable": _example(
+        "ASB call, deployable with powers",
+        "Youths drinking outside shops; a vulnerable person is mentioned. Deployable with a safeguarding condition; "
+        "the officer's dispersal and alcohol powers are listed as available.",
+        {
+            "force": "west-midlands",
+            "task": "attend",
+            "call": {
+                "type": "asb.nuisance",
+                "reference": "WMP-20261122-0412",
+                "phase": "in_progress",
+                "grade": "priority",
+                "flags": ["vulnerable_person"],
+                "description": "Group of youths drinking and shouting outside the shops",
+            },
+            "location": _WMP_LOCATION,
+            "officer": _WMP_OFFICER,
+        },
+    ),
+    "knife_crime_refused": _example(
+        "Knife crime, refused (WMP 2.8.3)",
+        "A knife crime incident in progress is not a PCSO first response; the answer offers support tasks once officers secure the scene.",
+        {
+            "force": "west-midlands",
+            "task": "attend",
+            "call": {
+                "type": "violence.knife_crime",
+                "reference": "WMP-20261122-0413",
+                "phase": "in_progress",
+                "grade": "emergency",
+                "flags": ["weapon_reported"],
+                "description": "Caller reports a man waving a knife outside the chip shop",
+            },
+            "location": {**_WMP_LOCATION, "risk_level": "high"},
+            "officer": _WMP_OFFICER,
+        },
+    ),
+    "burglary_house_to_house": _example(
+        "Burglary after the scene is secured, house-to-house allowed (WMP 2.8.2)",
+        "Officers have secured a burglary scene; a PCSO may support with house-to-house enquiries under their direction.",
+        {
+            "force": "west-midlands",
+            "task": "house_to_house",
+            "call": {"type": "serious.burglary_in_progress", "reference": "WMP-20261122-0388", "phase": "scene_secured", "grade": "priority"},
+            "location": _WMP_LOCATION,
+            "officer": _WMP_OFFICER,
+        },
+    ),
+    "officer_in_coaching": _example(
+        "Officer in coaching",
+        "A low-value theft report for a PCSO in their five weeks of coaching: deployable only with their coach.",
+        {
+            "force": "west-midlands",
+            "task": "attend",
+            "call": {"type": "crime.theft_low_value", "reference": "WMP-20261122-0420", "phase": "recent", "grade": "scheduled"},
+            "location": _WMP_LOCATION,
+            "officer": {**_WMP_OFFICER, "id": "PCSO 5102", "training_status": "coaching", "designated_powers": ["require_name_address"]},
+        },
+    ),
+    "kent_not_in_uniform": _example(
+        "Kent officer not in uniform",
+        "Kent PCSOs are only empowered in the approved uniform (O38b 4.2.8): referred to a supervisor, powers suspended.",
+        {
+            "force": "kent",
+            "task": "attend",
+            "call": {"type": "asb.street_drinking", "reference": "KEN-20261122-0077", "phase": "in_progress", "grade": "priority"},
+            "location": {"risk_level": "low", "markers": [], "setting": "urban", "lpa": "maidstone", "neighbourhood": "town-centre"},
+            "officer": {
+                "id": "PCSO 61234",
+                "designated_powers": ["alcohol.pspo_surrender", "require_name_address"],
+                "training_status": "independent",
+                "in_uniform": False,
+                "authorised_driver": True,
+                "cycle_trained": False,
+                "home_lpa": "maidstone",
+                "home_neighbourhood": "town-centre",
+            },
+        },
+    ),
+    "unknown_call_type": _example(
+        "Unknown call type referred",
+        "A call-type code that is not in the force's catalogue is referred to a supervisor, never allowed.",
+        {
+            "force": "west-midlands",
+            "task": "attend",
+            "call": {"type": "animal.stray_livestock", "reference": "WMP-20261122-0431", "phase": "in_progress"},
+            "location": {**_WMP_LOCATION, "setting": "rural"},
+            "officer": _WMP_OFFICER,
+        },
+    ),
+}

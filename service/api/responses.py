@@ -1,0 +1,24 @@
+"""Declared error responses, so that the docs page lists what each endpoint can answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.api.schemas import Problem
+from service.errors import PROBLEM_MEDIA_TYPE
+
+_DESCRIPTIONS = {
+    401: "Missing or unknown API key.",
+    403: "The key's role may not use this endpoint.",
+    404: "Unknown force or record.",
+    422: "Malformed request: `errors` names each bad field.",
+    503: "The decision could not be recorded, or the store is unreachable; nothing was decided.",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for problem+json answers with these statuses."""
+    return {
+        status: {"model": Problem, "description": _DESCRIPTIONS[status], "content": {PROBLEM_MEDIA_TYPE: {}}}
+        for status in statuses
+    }

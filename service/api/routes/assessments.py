@@ -1,0 +1,59 @@
+"""POST /v1/assessments and GET /v1/assessments/{assessment_id}."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Response
+
+from service.api.deps import AssessmentReader, Assessor, ClockDep, IdFactoryDep, RegistryDep, StoreDep
+from service.api.examples import ASSESSMENT_EXAMPLES
+from service.api.responses import problems
+from service.api.schemas import AssessmentRecordOut, AssessmentRequest, AssessmentResponse
+from service.assessing import assess, read_assessment
+
+router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
+
+
+@router.post(
+    "",
+    response_model=AssessmentResponse,
+    summary="Decide whether a PCSO may be assigned to a call",
+    description=(
+        "The control room's question at the moment a call is resourced: may this PCSO be sent, for this task, "
+        "and on what terms? The answer gives the decision, the conditions to pass on, the powers the officer "
+        "holds and lacks for this call, what is prohibited, when to withdraw, and the policy clause behind each. "
+        "The most restrictive applicable rule decides. The decision is recorded before it is answered; "
+        "`assessment_id` retrieves it later."
+    ),
+    responses=problems(401, 403, 404, 422, 503),
+)
+def create_assessment(
+    body: Annotated[AssessmentRequest, Body(openapi_examples=ASSESSMENT_EXAMPLES)],
+    caller: Assessor,
+    registry: RegistryDep,
+    store: StoreDep,
+    clock: ClockDep,
+    new_id: IdFactoryDep,
+) -> Response:
+    payload = assess(body, registry=registry, store=store, caller=caller, now=clock(), assessment_id=new_id())
+    return Response(content=payload, media_type="application/json")
+
+
+@router.get(
+    "/{assessment_id}",
+    response_model=AssessmentRecordOut,
+    summary="Read a recorded decision with its request",
+    description=(
+        "For a dispatcher checking what was decided for a call, or an auditor asking months later why a PCSO "
+        "was sent: the request as received, the decision as answered, and the policy version it applied. "
+        "Dispatchers see only the decisions their own key recorded."
+    ),
+    responses=problems(401, 403, 404, 503),
+)
+def get_assessment(
+    assessment_id: Annotated[str, Path(min_length=1, max_length=64, examples=["8f0c2d9e-4b1a-4c7e-9a55-2f3e1d7c6b10"])],
+    caller: AssessmentReader,
+    store: StoreDep,
+) -> AssessmentRecordOut:
+    return read_assessment(store, assessment_id, caller=caller)

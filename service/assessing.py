@@ -1,0 +1,102 @@
+"""Assess a request: decide, record durably, and only then hand back the answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from service.api.access import Caller, Permission
+from service.api.schemas import AssessmentRecordOut, AssessmentRequest, AssessmentResponse
+from service.engine.decide import check_request, decide
+from service.engine.policy import PolicyRegistry, PolicySet
+from service.errors import InvalidRequest, NotFound, field_path
+from service.store.assessments import AssessmentStore, NewAssessment
+
+
+def policy_for(registry: PolicyRegistry, force: str, *, field: str | None = None) -> PolicySet:
+    """The force's policy set, or a 404 problem naming the known forces."""
+    policy = registry.get(force)
+    if policy is None:
+        known = ", ".join(sorted(registry.sets))
+        errors = [{"field": field, "message": f"Unknown force '{force}'; known: {known}.", "code": "unknown_force"}] if field else None
+        raise NotFound(f"No policy set for force '{force}'. Known forces: {known}.", errors=errors)
+    return policy
+
+
+def assess(
+    body: AssessmentRequest,
+    *,
+    registry: PolicyRegistry,
+    store: AssessmentStore,
+    caller: Caller,
+    now: datetime,
+    assessment_id: str,
+) -> str:
+    """Decide and record one assessment; returns the JSON body that was recorded."""
+    policy = policy_for(registry, body.force, field="force")
+    request = body.to_engine()
+    problems = check_request(policy, request)
+    if problems:
+        raise InvalidRequest(
+            "The officer's designated powers include codes that are not acceptable.",
+            errors=[{"field": field_path(p.field[1:]), "message": p.message, "code": p.code} for p in problems],
+        )
+    decision = decide(policy, request, now=now)
+    response = AssessmentResponse.model_validate(
+        {
+            "assessment_id": assessment_id,
+            "decided_at": decision.decided_at,
+            "decision": decision.decision,
+            "may_assign": decision.may_assign,
+            "task": decision.task,
+            "officer_id": body.officer.id,
+            "call_reference": body.call.reference,
+            "reasons": decision.reasons,
+            "conditions": decision.conditions,
+            "limits": decision.limits,
+            "alternatives": decision.alternatives,
+            "policy": decision.policy,
+            "warnings": decision.warnings,
+            "screening": decision.screening,
+        },
+        from_attributes=True,
+    )
+    payload = response.model_dump_json()
+    store.record(
+        NewAssessment(
+            id=assessment_id,
+            recorded_at=now,
+            force=policy.id,
+            task=body.task,
+            call_type=body.call.type,
+            call_reference=body.call.reference,
+            officer_id=body.officer.id,
+            decision=decision.decision,
+            policy_id=policy.id,
+            policy_version=policy.version,
+            policy_digest=policy.digest,
+            caller_role=caller.role,
+            caller_key_id=caller.key_id,
+            request_json=body.model_dump_json(),
+            response_json=payload,
+        )
+    )
+    return payload
+
+
+def read_assessment(store: AssessmentStore, assessment_id: str, *, caller: Caller) -> AssessmentRecordOut:
+    """A recorded assessment; dispatchers see only those their own key recorded."""
+    stored = store.get(assessment_id)
+    visible = stored is not None and (
+        caller.may(Permission.READ_ALL_ASSESSMENTS) or stored.caller_key_id == caller.key_id
+    )
+    if not visible:
+        raise NotFound(f"No assessment '{assessment_id}' that this key may read.")
+    return AssessmentRecordOut(
+        assessment_id=stored.id,
+        sequence=stored.seq,
+        recorded_at=stored.recorded_at,
+        caller_role=stored.caller_role,
+        request=stored.request,
+        response=AssessmentResponse.model_validate(stored.response),
+    )
+

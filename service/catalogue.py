@@ -1,0 +1,91 @@
+"""Wire views of the compiled policy catalogues."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from service.api.schemas import (
+    CallTypeOut,
+    CitationOut,
+    ClassificationSourceOut,
+    DocumentOut,
+    PolicyDetail,
+    PolicySummary,
+    PowerCatalogue,
+    PowerCatalogueEntry,
+    TaskOut,
+)
+from service.engine.policy import PolicyRegistry, PolicySet
+
+
+def policy_summary(policy: PolicySet, *, today: date) -> PolicySummary:
+    return PolicySummary(**_summary_fields(policy, today))
+
+
+def _summary_fields(policy: PolicySet, today: date) -> dict:
+    return {
+        "id": policy.id,
+        "name": policy.name,
+        "publisher": policy.publisher,
+        "document": policy.document.title,
+        "version": policy.version,
+        "effective_from": policy.effective_from,
+        "review_due": policy.review_due,
+        "past_review_date": policy.past_review(today),
+        "digest": policy.digest,
+        "inherits": list(policy.inherits),
+        "rule_count": policy.rule_count,
+        "call_type_count": len(policy.call_types),
+    }
+
+
+def policy_detail(policy: PolicySet, registry: PolicyRegistry, *, today: date) -> PolicyDetail:
+    cited = {policy.document.id}
+    for call_type in policy.call_types.values():
+        cited.add(call_type.citation.document_id)
+    for rule in policy.static_rules + policy.task_rules + (policy.fallback,):
+        if rule.citation is not None:
+            cited.add(rule.citation.document_id)
+    for task in policy.tasks.values():
+        cited.add(task.citation.document_id)
+    for power in list(policy.powers.values()) + list(policy.excluded_powers.values()):
+        cited.add(power.citation.document_id)
+    return PolicyDetail(
+        **_summary_fields(policy, today),
+        notes=policy.notes,
+        checks_abstraction=policy.checks_abstraction,
+        classification_sources=[
+            ClassificationSourceOut.model_validate(source, from_attributes=True) for source in policy.classification_sources.values()
+        ],
+        documents=[DocumentOut.model_validate(registry.documents[d], from_attributes=True) for d in sorted(cited)],
+    )
+
+
+def call_type_entries(policy: PolicySet) -> list[CallTypeOut]:
+    return [
+        CallTypeOut(
+            code=c.code,
+            name=c.name,
+            group=c.group,
+            classification=c.classification,
+            classified_by=c.classified_by,
+            citation=CitationOut.model_validate(c.citation, from_attributes=True),
+            support_citation=CitationOut.model_validate(c.support_citation, from_attributes=True) if c.support_citation else None,
+            relevant_powers=list(c.relevant_powers),
+            support_tasks=sorted(c.support_tasks),
+            any_phase_tasks=sorted(c.any_phase_tasks),
+            tags=sorted(c.tags),
+        )
+        for c in policy.call_types.values()
+    ]
+
+
+def task_entries(policy: PolicySet) -> list[TaskOut]:
+    return [TaskOut.model_validate(task, from_attributes=True) for task in policy.tasks.values()]
+
+
+def power_catalogue(policy: PolicySet) -> PowerCatalogue:
+    return PowerCatalogue(
+        powers=[PowerCatalogueEntry.model_validate(p, from_attributes=True) for p in policy.powers.values()],
+        excluded=[PowerCatalogueEntry.model_validate(p, from_attributes=True) for p in policy.excluded_powers.values()],
+    )

@@ -1,0 +1,80 @@
+"""One settings class, read from the environment when the app is created."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROLES = ("dispatcher", "planner", "auditor", "admin")
+# Keys printed by the local run command; never accepted outside development.
+DEVELOPMENT_KEYS = {
+    "local-admin-key": "admin",
+    "local-dispatcher-key": "dispatcher",
+    "local-planner-key": "planner",
+    "local-auditor-key": "auditor",
+}
+MIN_KEY_LENGTH = 16
+
+
+def parse_api_keys(raw: str) -> dict[str, str]:
+    """Parse ``key:role[,key:role...]`` into a key -> role mapping; raise ValueError when malformed."""
+    keys: dict[str, str] = {}
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        key, separator, role = item.rpartition(":")
+        if not separator or not key:
+            raise ValueError(f"API_KEYS entry {item[:4]}... is not key:role")
+        if role not in ROLES:
+            raise ValueError(f"API_KEYS role {role!r} is not one of {', '.join(ROLES)}")
+        if key in keys:
+            raise ValueError("API_KEYS lists the same key twice")
+        keys[key] = role
+    return keys
+
+
+class Settings(BaseSettings):
+    """Service configuration; see the README's Configuration section."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    environment: Literal["production", "development"] = "production"
+    database_url: str = "sqlite:///./var/pcso-deployment.db"
+    api_keys: str = Field(default="", repr=False)
+    policy_dir: Path = Path("policy_data")
+    schema_dir: Path = Path("schemas")
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql+psycopg://", "postgresql://")):
+            raise ValueError("DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @model_validator(mode="after")
+    def _safe_keys(self) -> Settings:
+        keys = parse_api_keys(self.api_keys)
+        if self.environment == "production":
+            for key in keys:
+                if key in DEVELOPMENT_KEYS:
+                    raise ValueError("API_KEYS holds a local development key; these are refused in production")
+                if len(key) < MIN_KEY_LENGTH:
+                    raise ValueError(f"API_KEYS keys must be at least {MIN_KEY_LENGTH} characters in production")
+        return self
+
+    @property
+    def callers(self) -> dict[str, str]:
+        return parse_api_keys(self.api_keys)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings from the environment, read once."""
+    return Settings()

@@ -1,0 +1,93 @@
+"""One error hierarchy, rendered once as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://pcso-deployment.local/problems/"
+
+
+class ServiceError(Exception):
+    """An expected failure with an HTTP status; rendered as a problem document."""
+
+    status_code = 500
+    slug = "internal-error"
+    title = "Internal error"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+
+    def problem(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": PROBLEM_BASE + self.slug,
+            "title": self.title,
+            "status": self.status_code,
+            "detail": self.detail,
+        }
+        if instance:
+            body["instance"] = instance
+        if self.errors is not None:
+            body["errors"] = self.errors
+        return body
+
+
+class InvalidRequest(ServiceError):
+    status_code = 422
+    slug = "validation-error"
+    title = "The request is not valid"
+
+
+class Unauthorized(ServiceError):
+    status_code = 401
+    slug = "unauthorized"
+    title = "Missing or unknown API key"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(ServiceError):
+    status_code = 403
+    slug = "forbidden"
+    title = "This key's role may not do that"
+
+
+class NotFound(ServiceError):
+    status_code = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class MethodNotAllowed(ServiceError):
+    status_code = 405
+    slug = "method-not-allowed"
+    title = "Method not allowed"
+
+
+class StoreUnavailable(ServiceError):
+    status_code = 503
+    slug = "store-unavailable"
+    title = "The decision could not be recorded"
+
+
+class NotReady(ServiceError):
+    status_code = 503
+    slug = "not-ready"
+    title = "The service is not ready"
+
+
+PROBLEM_TYPES: dict[str, type[ServiceError]] = {
+    cls.slug: cls for cls in (InvalidRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, StoreUnavailable, NotReady, ServiceError)
+}
+
+
+def field_path(location: tuple[str | int, ...]) -> str:
+    """('officer', 'designated_powers', 1) -> 'officer.designated_powers[1]'."""
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "body"

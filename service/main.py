@@ -1,0 +1,137 @@
+"""create_app(): the lifespan loads policy once, wires routers and error handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.api.access import KeyRing
+from service.api.routes import assessments, health, policies
+from service.config import Settings, get_settings
+from service.engine.loader import PolicyLoadError, load_registry
+from service.errors import PROBLEM_MEDIA_TYPE, InvalidRequest, MethodNotAllowed, NotFound, ServiceError, field_path
+from service.store.assessments import AssessmentStore
+from service.store.database import create_schema, make_engine
+
+logger = logging.getLogger("service")
+
+DESCRIPTION = """\
+Decides whether a Police Community Support Officer (PCSO) may be assigned to a call, under which
+conditions, with which powers, what is prohibited and when to withdraw, citing the force policy
+clause behind every part of the answer. Every decision is recorded before it is answered.
+
+Authorise with an API key (**Authorize**, then the key alone). Each endpoint lists the roles it admits.
+"""
+
+
+def _problem(error: ServiceError, request: Request) -> JSONResponse:
+    return JSONResponse(
+        error.problem(instance=request.url.path), status_code=error.status_code, media_type=PROBLEM_MEDIA_TYPE, headers=error.headers
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for error in exc.errors():
+        location = tuple(error.get("loc", ()))
+        where = location[1:] if location and location[0] == "body" else location
+        message = error.get("msg", "invalid")
+        if error.get("type") == "extra_forbidden":
+            message = "Unknown field; the contract does not allow it."
+        elif error.get("type") == "json_invalid":
+            message = f"The body is not valid JSON: {error.get('ctx', {}).get('error', 'parse error')}."
+        errors.append({"field": field_path(where), "message": message, "code": error.get("type", "invalid")})
+    return errors
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return _problem(exc, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _validation_errors(exc)
+        named = ", ".join(e["field"] for e in errors[:5])
+        return _problem(InvalidRequest(f"The request has {len(errors)} invalid field(s): {named}.", errors=errors), request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            error: ServiceError = NotFound(f"There is no endpoint at {request.url.path}.")
+        elif exc.status_code == 405:
+            error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}.", headers=exc.headers)
+        else:
+            error = ServiceError(str(exc.detail))
+            error.status_code = exc.status_code
+            error.slug = "http-error"
+            error.title = "Request failed"
+        return _problem(error, request)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _problem(ServiceError("An unexpected error occurred; nothing was decided."), request)
+
+
+def _custom_openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        app.openapi_schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=[
+                {"name": "assessments", "description": "Deployment decisions for the control room, and the record of each."},
+                {"name": "policies", "description": "The force policy sets and their catalogues, for integrators and planners."},
+                {"name": "health", "description": "Liveness and readiness, without a key."},
+            ],
+        )
+    return app.openapi_schema
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; policy and store are set up when it starts."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            app.state.registry = load_registry(settings.policy_dir, settings.schema_dir)
+        except PolicyLoadError as exc:
+            logger.error("refusing to start: %s", exc)
+            raise
+        engine = make_engine(settings.database_url)
+        create_schema(engine)
+        app.state.store = AssessmentStore(engine)
+        app.state.keyring = KeyRing(settings.callers)
+        if not settings.callers:
+            logger.warning("API_KEYS is empty: every endpoint except the health checks will answer 401")
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="PCSO Deployment Decision Service",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.include_router(assessments.router)
+    app.include_router(policies.router)
+    app.include_router(health.router)
+    _install_error_handlers(app)
+    app.openapi = lambda: _custom_openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+app = create_app()
