@@ -6,6 +6,7 @@ from datetime import datetime
 
 from service.api.access import Caller, Permission
 from service.api.schemas import AssessmentRecordOut, AssessmentRequest, AssessmentResponse
+from service.engine.assessment import Decision
 from service.engine.decide import check_request, decide
 from service.engine.policy import PolicyRegistry, PolicySet
 from service.errors import InvalidRequest, NotFound, field_path
@@ -41,25 +42,7 @@ def assess(
             errors=[{"field": field_path(p.field[1:]), "message": p.message, "code": p.code} for p in problems],
         )
     decision = decide(policy, request, now=now)
-    response = AssessmentResponse.model_validate(
-        {
-            "assessment_id": assessment_id,
-            "decided_at": decision.decided_at,
-            "decision": decision.decision,
-            "may_assign": decision.may_assign,
-            "task": decision.task,
-            "officer_id": body.officer.id,
-            "call_reference": body.call.reference,
-            "reasons": decision.reasons,
-            "conditions": decision.conditions,
-            "limits": decision.limits,
-            "alternatives": decision.alternatives,
-            "policy": decision.policy,
-            "warnings": decision.warnings,
-            "screening": decision.screening,
-        },
-        from_attributes=True,
-    )
+    response = to_response(decision, assessment_id=assessment_id, officer_id=body.officer.id, call_reference=body.call.reference)
     payload = response.model_dump_json()
     store.record(
         NewAssessment(
@@ -81,6 +64,29 @@ def assess(
         )
     )
     return payload
+
+
+def to_response(decision: Decision, *, assessment_id: str, officer_id: str, call_reference: str | None) -> AssessmentResponse:
+    """The wire form of an engine decision."""
+    return AssessmentResponse.model_validate(
+        {
+            "assessment_id": assessment_id,
+            "decided_at": decision.decided_at,
+            "decision": decision.decision,
+            "may_assign": decision.may_assign,
+            "task": decision.task,
+            "officer_id": officer_id,
+            "call_reference": call_reference,
+            "reasons": decision.reasons,
+            "conditions": decision.conditions,
+            "limits": decision.limits,
+            "alternatives": decision.alternatives,
+            "policy": decision.policy,
+            "warnings": decision.warnings,
+            "screening": decision.screening,
+        },
+        from_attributes=True,
+    )
 
 
 def read_assessment(store: AssessmentStore, assessment_id: str, *, caller: Caller) -> AssessmentRecordOut:

@@ -1,0 +1,92 @@
+"""Every route in the OpenAPI document against no key, a wrong key and each role's key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import ROOT, headers
+from service.api.access import ROLE_PERMISSIONS, Caller, KeyRing, Permission
+
+# Expected status per route and role: the contract's role table.
+EXPECTED = {
+    ("POST", "/v1/assessments"): {"dispatcher": 200, "planner": 403, "auditor": 403, "admin": 200},
+    ("GET", "/v1/assessments/{assessment_id}"): {"dispatcher": 404, "planner": 404, "auditor": 404, "admin": 404},
+    ("GET", "/v1/policies"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
+    ("GET", "/v1/policies/{force}"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
+    ("GET", "/v1/policies/{force}/call-types"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
+    ("GET", "/v1/policies/{force}/powers"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
+    ("GET", "/v1/policies/{force}/tasks"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
+    ("GET", "/healthz"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200, None: 200},
+    ("GET", "/readyz"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200, None: 200},
+}
+BODY = {
+    "force": "kent",
+    "call": {"type": "asb.begging"},
+    "location": {"risk_level": "low"},
+    "officer": {"id": "PCSO 1", "training_status": "independent", "in_uniform": True},
+}
+
+
+def routes() -> list[tuple[str, str]]:
+    document = json.loads((ROOT / "openapi" / "openapi.json").read_text())
+    return [(method.upper(), path) for path, item in document["paths"].items() for method in item]
+
+
+def test_role_table_covers_every_documented_route() -> None:
+    assert sorted(routes()) == sorted(EXPECTED)
+
+
+def _call(client: TestClient, method: str, path: str, extra: dict[str, str]):
+    concrete = path.replace("{force}", "west-midlands").replace("{assessment_id}", "no-such-id")
+    return client.request(method, concrete, json=BODY if method == "POST" else None, headers=extra)
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(EXPECTED))
+def test_route_access(sqlite_client: TestClient, method: str, path: str) -> None:
+    expected = EXPECTED[(method, path)]
+    public = None in expected
+    anonymous = _call(sqlite_client, method, path, {})
+    wrong = _call(sqlite_client, method, path, {"Authorization": "Bearer not-a-key-at-all"})
+    if public:
+        assert anonymous.status_code == 200 and wrong.status_code == 200
+    else:
+        for response in (anonymous, wrong):
+            assert response.status_code == 401
+            assert response.headers["www-authenticate"] == "Bearer"
+            assert response.headers["content-type"] == "application/problem+json"
+    for role in ("dispatcher", "planner", "auditor", "admin"):
+        response = _call(sqlite_client, method, path, headers(role))
+        assert response.status_code == expected[role], (role, response.text)
+
+
+def test_basic_auth_scheme_is_not_a_key(sqlite_client: TestClient) -> None:
+    response = sqlite_client.get("/v1/policies", headers={"Authorization": "Basic dGVzdDp0ZXN0"})
+    assert response.status_code == 401
+
+
+def test_keyring_identifies_by_digest_and_role() -> None:
+    ring = KeyRing({"alpha-key-0000000001": "planner", "beta-key-00000000001": "admin"})
+    caller = ring.identify("beta-key-00000000001")
+    assert caller is not None and caller.role == "admin"
+    assert caller.key_id.startswith("key-") and "beta" not in caller.key_id
+    assert ring.identify("beta-key-0000000000") is None
+    assert ring.identify("") is None
+
+
+def test_admin_holds_every_permission_and_dispatcher_cannot_read_all() -> None:
+    assert ROLE_PERMISSIONS["admin"] == frozenset(Permission)
+    assert not Caller("dispatcher", "key-x").may(Permission.READ_ALL_ASSESSMENTS)
+    assert Caller("auditor", "key-x").may(Permission.READ_ALL_ASSESSMENTS)
+
+
+def test_key_is_never_logged(sqlite_client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    sqlite_client.post("/v1/assessments", json=BODY, headers=headers("dispatcher"))
+    sqlite_client.get("/v1/policies", headers={"Authorization": "Bearer leaked-key-candidate-123"})
+    text = caplog.text
+    assert headers("dispatcher")["Authorization"].split()[1] not in text
+    assert "leaked-key-candidate-123" not in text
