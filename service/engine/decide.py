@@ -173,7 +173,7 @@ def _task_facts(policy: PolicySet, base: BaseFacts, call_type: CallType | None, 
 
 
 def _matches(rules: tuple[Rule, ...], base: BaseFacts, task: TaskFacts | None) -> list[Rule]:
-    return [rule for rule in rules if all(test(base, task) for test in rule.tests)]
+    return [rule for rule in rules if rule.test(base, task)]
 
 
 def _level(matched: list[Rule]) -> tuple[int, bool]:
@@ -205,7 +205,7 @@ class _Evaluation:
 
     def for_task(self, code: str) -> tuple[list[Rule], TaskFacts]:
         facts = _task_facts(self.policy, self.base, self.call_type, code)
-        return self.static + _matches(self.policy.task_rules, self.base, facts), facts
+        return self.static + _matches(self.policy.task_rules_by_task[code], self.base, facts), facts
 
 
 def _citation(rule: Rule, call_type: CallType | None, policy: PolicySet, task: str) -> Citation:

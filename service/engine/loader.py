@@ -402,6 +402,15 @@ def _build_set(raw: _RawSet, sets: dict[str, _RawSet], ctx: _Context) -> PolicyS
         excluded_powers=MappingProxyType(excluded),
         static_rules=tuple(r for r in compiled if not r.task_dependent and not r.fallback),
         task_rules=tuple(r for r in compiled if r.task_dependent and not r.fallback),
+        task_rules_by_task=MappingProxyType(
+            {
+                code: tuple(
+                    r for r in compiled
+                    if r.task_dependent and not r.fallback and rule_compiler.admits_task(r.when, code, tasks[code].kind)
+                )
+                for code in TASKS
+            }
+        ),
         fallback=fallbacks[0],
         indicators=tuple(indicators),
         classification_sources=MappingProxyType(classification_sources),

@@ -165,12 +165,13 @@ class Rule:
     templated: bool
     citation: Citation | None
     citation_from: str | None
-    tests: tuple[Predicate, ...]
+    test: Predicate
     task_dependent: bool
     suspends_powers: bool
     fallback: bool
     watched_flags: frozenset[str]
     watched_markers: frozenset[str]
+    when: Mapping[str, object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +195,7 @@ class PolicySet:
     excluded_powers: Mapping[str, ExcludedPower]
     static_rules: tuple[Rule, ...]
     task_rules: tuple[Rule, ...]
+    task_rules_by_task: Mapping[str, tuple[Rule, ...]]
     fallback: Rule
     indicators: tuple[Indicator, ...]
     classification_sources: Mapping[str, ClassificationSource]

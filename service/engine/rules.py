@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 from service.engine.policy import EFFECT_LEVELS, Citation, Predicate, Rule
@@ -10,26 +11,6 @@ from service.engine.policy import EFFECT_LEVELS, Citation, Predicate, Rule
 TASK_TESTS = frozenset(
     {"tasks", "task_kinds", "task_listed_for_call", "task_any_phase_for_call", "context", "missing_required_powers"}
 )
-
-
-def _member(attribute: str, values: frozenset[str], on_task: bool) -> Predicate:
-    if on_task:
-        return lambda base, task: getattr(task, attribute) in values
-    return lambda base, task: getattr(base, attribute) in values
-
-
-def _overlap(attribute: str, values: frozenset[str]) -> Predicate:
-    return lambda base, task: not getattr(base, attribute).isdisjoint(values)
-
-
-def _equals(attribute: str, value: object, on_task: bool) -> Predicate:
-    if on_task:
-        return lambda base, task: getattr(task, attribute) == value
-    return lambda base, task: getattr(base, attribute) == value
-
-
-def _missing_powers(expected: bool) -> Predicate:
-    return lambda base, task: bool(task.missing_powers) is expected
 
 
 # when-key -> (attribute on the facts, kind of test, whether it reads the task facts)
@@ -56,21 +37,39 @@ _TESTS: dict[str, tuple[str, str, bool]] = {
 }
 
 
-def compile_when(when: dict[str, Any]) -> tuple[Predicate, ...]:
-    """Turn a validated ``when`` block into a tuple of predicates that must all hold."""
-    tests: list[Predicate] = []
-    for key, value in when.items():
+def compile_when(when: dict[str, Any]) -> Predicate:
+    """Turn a validated ``when`` block into one predicate over (base facts, task facts).
+
+    The predicate is generated as a single expression so that a decision costs one call per rule;
+    only attribute names from the fixed table above and bound constants go into it.
+    """
+    parts: list[str] = []
+    constants: dict[str, object] = {}
+    for number, (key, value) in enumerate(sorted(when.items())):
+        name = f"_c{number}"
         if key == "missing_required_powers":
-            tests.append(_missing_powers(bool(value)))
+            constants[name] = bool(value)
+            parts.append(f"bool(t.missing_powers) is {name}")
             continue
         attribute, kind, on_task = _TESTS[key]
+        subject = f"{'t' if on_task else 'b'}.{attribute}"
         if kind == "member":
-            tests.append(_member(attribute, frozenset(value), on_task))
+            constants[name] = frozenset(value)
+            parts.append(f"{subject} in {name}")
         elif kind == "overlap":
-            tests.append(_overlap(attribute, frozenset(value)))
+            constants[name] = frozenset(value)
+            parts.append(f"not {subject}.isdisjoint({name})")
         else:
-            tests.append(_equals(attribute, value, on_task))
-    return tuple(tests)
+            constants[name] = value
+            parts.append(f"{subject} == {name}")
+    defaults = "".join(f", {name}={name}" for name in constants)
+    source = f"lambda b, t{defaults}: {' and '.join(parts) or 'True'}"
+    return eval(source, {"__builtins__": {"bool": bool}}, constants)  # noqa: S307 - built from the fixed table only
+
+
+def admits_task(when: dict[str, Any], task: str, kind: str) -> bool:
+    """Whether a rule's task tests can hold for this task at all (used to index rules by task)."""
+    return task in when.get("tasks", (task,)) and kind in when.get("task_kinds", (kind,))
 
 
 def compile_rule(entry: dict[str, Any], citation: Citation | None) -> Rule:
@@ -85,10 +84,11 @@ def compile_rule(entry: dict[str, Any], citation: Citation | None) -> Rule:
         templated="{" in entry["message"],
         citation=citation,
         citation_from=entry.get("citation_from"),
-        tests=compile_when(when),
+        test=compile_when(when),
         task_dependent=not TASK_TESTS.isdisjoint(when) or entry.get("citation_from") == "task",
         suspends_powers=entry.get("suspends_powers", False),
         fallback=entry.get("fallback", False),
         watched_flags=frozenset(when.get("flags", ())),
         watched_markers=frozenset(when.get("markers", ())),
+        when=MappingProxyType(dict(when)),
     )
