@@ -199,9 +199,11 @@ class _Evaluation:
 
     def __init__(self, policy: PolicySet, base: BaseFacts, call_type: CallType | None) -> None:
         self.policy = policy
-        self.base = base
         self.call_type = call_type
         self.static = _matches(policy.static_rules, base, None)
+        self.powers_suspended = any(rule.suspends_powers for rule in self.static)
+        # Powers the officer cannot use here (e.g. out of uniform) count as not held for the task.
+        self.base = replace(base, powers=frozenset()) if self.powers_suspended else base
 
     def for_task(self, code: str) -> tuple[list[Rule], TaskFacts]:
         facts = _task_facts(self.policy, self.base, self.call_type, code)
@@ -277,7 +279,8 @@ def _alternatives(
         candidates.append((secured, "scene_secured", " once officers have secured the scene"))
     for candidate, phase, when in candidates:
         for code in TASKS:
-            if code == request.task or any(a.task == code for a in found):
+            same = code == request.task and phase == request.call.phase
+            if same or any(a.task == code for a in found):
                 continue
             matched, facts = candidate.for_task(code)
             level, _ = _level(matched)
@@ -332,6 +335,7 @@ def decide(policy: PolicySet, request: AssessmentInput, *, now: datetime) -> Dec
     base = _base_facts(policy, request, call_type, hits, request.call.phase)
     evaluation = _Evaluation(policy, base, call_type)
     matched, facts = evaluation.for_task(request.task)
+    base = evaluation.base
     level, by_fallback = _level(matched)
     if by_fallback:
         matched = matched + [policy.fallback]
@@ -349,8 +353,8 @@ def decide(policy: PolicySet, request: AssessmentInput, *, now: datetime) -> Dec
     transport = _unique(by_effect.get("transport", []))
 
     relevant = list(dict.fromkeys((call_type.relevant_powers if call_type else ()) + policy.tasks[request.task].relevant_powers))
-    held = [code for code in relevant if code in base.powers]
-    suspended = any(rule.suspends_powers for rule in matched)
+    held = [code for code in relevant if code in request.officer.designated_powers]
+    suspended = evaluation.powers_suspended
     permitted = tuple(code for code in TASKS if _level(evaluation.for_task(code)[0])[0] <= LEVEL_CONDITION)
     may_assign = level <= LEVEL_CONDITION
     past_review = policy.past_review(now.date())
@@ -365,7 +369,7 @@ def decide(policy: PolicySet, request: AssessmentInput, *, now: datetime) -> Dec
         limits=Limits(
             permitted_tasks=permitted,
             powers_available=() if suspended else _power_refs(policy, held),
-            powers_not_held=_power_refs(policy, [code for code in relevant if code not in base.powers]),
+            powers_not_held=_power_refs(policy, [code for code in relevant if code not in held]),
             powers_suspended=_power_refs(policy, held) if suspended else (),
             prohibited=_unique(by_effect.get("prohibit", [])),
             withdraw_when=tuple(f"{f.message.rstrip('.')} ({f.citation.label})." for f in withdrawal),
