@@ -5,12 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from service.api.access import Caller, Permission
-from service.api.schemas import AssessmentRecordOut, AssessmentRequest, AssessmentResponse
+from service.api.schemas import (
+    AssessmentPage,
+    AssessmentQuery,
+    AssessmentRecordOut,
+    AssessmentRequest,
+    AssessmentResponse,
+    AssessmentSummary,
+)
 from service.engine.assessment import Decision
 from service.engine.decide import check_request, decide
 from service.engine.policy import PolicyRegistry, PolicySet
 from service.errors import InvalidRequest, NotFound, field_path
-from service.store.assessments import AssessmentStore, NewAssessment
+from service.store.chain import NewEntry
+from service.store.records import AuditStore, RecordFilter, decode_cursor, encode_cursor
 
 
 def policy_for(registry: PolicyRegistry, force: str, *, field: str | None = None) -> PolicySet:
@@ -27,7 +35,7 @@ def assess(
     body: AssessmentRequest,
     *,
     registry: PolicyRegistry,
-    store: AssessmentStore,
+    store: AuditStore,
     caller: Caller,
     now: datetime,
     assessment_id: str,
@@ -44,9 +52,10 @@ def assess(
     decision = decide(policy, request, now=now)
     response = to_response(decision, assessment_id=assessment_id, officer_id=body.officer.id, call_reference=body.call.reference)
     payload = response.model_dump_json()
-    store.record(
-        NewAssessment(
+    store.append(
+        NewEntry(
             id=assessment_id,
+            kind="assessment",
             recorded_at=now,
             force=policy.id,
             task=body.task,
@@ -89,7 +98,7 @@ def to_response(decision: Decision, *, assessment_id: str, officer_id: str, call
     )
 
 
-def read_assessment(store: AssessmentStore, assessment_id: str, *, caller: Caller) -> AssessmentRecordOut:
+def read_assessment(store: AuditStore, assessment_id: str, *, caller: Caller) -> AssessmentRecordOut:
     """A recorded assessment; dispatchers see only those their own key recorded."""
     stored = store.get(assessment_id)
     visible = stored is not None and (
@@ -99,10 +108,31 @@ def read_assessment(store: AssessmentStore, assessment_id: str, *, caller: Calle
         raise NotFound(f"No assessment '{assessment_id}' that this key may read.")
     return AssessmentRecordOut(
         assessment_id=stored.id,
+        kind=stored.kind,
         sequence=stored.seq,
         recorded_at=stored.recorded_at,
         caller_role=stored.caller_role,
+        parent_id=stored.parent_id,
+        digest=stored.digest,
         request=stored.request,
         response=AssessmentResponse.model_validate(stored.response),
     )
 
+
+def list_assessments(store: AuditStore, query: AssessmentQuery, *, caller: Caller) -> AssessmentPage:
+    """One page of recorded decisions, newest first; dispatchers see only their own key's."""
+    own_only = not caller.may(Permission.READ_ALL_ASSESSMENTS)
+    filters = RecordFilter(
+        force=query.force,
+        decision=query.decision,
+        officer_id=query.officer_id,
+        recorded_from=query.from_,
+        recorded_to=query.to,
+        caller_key_id=caller.key_id if own_only else None,
+    )
+    before = decode_cursor(query.cursor) if query.cursor else None
+    page, next_before = store.list(filters, before_seq=before, limit=query.limit)
+    return AssessmentPage(
+        items=[AssessmentSummary.model_validate(item, from_attributes=True) for item in page],
+        next_cursor=encode_cursor(next_before) if next_before is not None else None,
+    )

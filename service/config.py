@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     policy_dir: Path = Path("policy_data")
     schema_dir: Path = Path("schemas")
     log_level: str = "INFO"
+    migrate_on_start: bool = True
+    retention_days: int | None = Field(default=None, ge=1)
 
     @field_validator("database_url")
     @classmethod

@@ -14,12 +14,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api.access import KeyRing
-from service.api.routes import assessments, health, policies
+from service.api.routes import assessments, audit, health, policies
 from service.config import Settings, get_settings
 from service.engine.loader import PolicyLoadError, load_registry
 from service.errors import PROBLEM_MEDIA_TYPE, InvalidRequest, MethodNotAllowed, NotFound, ServiceError, field_path
-from service.store.assessments import AssessmentStore
-from service.store.database import create_schema, make_engine
+from service.store import migrate
+from service.store.database import make_engine
+from service.store.records import AuditStore
 
 logger = logging.getLogger("service")
 
@@ -91,6 +92,7 @@ def _custom_openapi(app: FastAPI) -> dict[str, Any]:
             routes=app.routes,
             tags=[
                 {"name": "assessments", "description": "Deployment decisions for the control room, and the record of each."},
+                {"name": "audit", "description": "The tamper-evident audit trail: verification, export and retention."},
                 {"name": "policies", "description": "The force policy sets and their catalogues, for integrators and planners."},
                 {"name": "health", "description": "Liveness and readiness, without a key."},
             ],
@@ -110,14 +112,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             logger.error("refusing to start: %s", exc)
             raise
         engine = make_engine(settings.database_url)
-        create_schema(engine)
-        app.state.store = AssessmentStore(engine)
+        if settings.migrate_on_start:
+            migrate.upgrade(engine)
+        else:
+            migrate.check(engine)
+        app.state.settings = settings
+        app.state.store = AuditStore(engine)
         app.state.keyring = KeyRing(settings.callers)
         if not settings.callers:
             logger.warning("API_KEYS is empty: every endpoint except the health checks will answer 401")
         try:
             yield
         finally:
+            app.state.store.close()
             engine.dispose()
 
     app = FastAPI(
@@ -127,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(assessments.router)
+    app.include_router(audit.router)
     app.include_router(policies.router)
     app.include_router(health.router)
     _install_error_handlers(app)

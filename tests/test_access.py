@@ -15,6 +15,10 @@ from service.api.access import ROLE_PERMISSIONS, Caller, KeyRing, Permission
 EXPECTED = {
     ("POST", "/v1/assessments"): {"dispatcher": 200, "planner": 403, "auditor": 403, "admin": 200},
     ("GET", "/v1/assessments/{assessment_id}"): {"dispatcher": 404, "planner": 404, "auditor": 404, "admin": 404},
+    ("GET", "/v1/assessments"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
+    ("GET", "/v1/audit/verify"): {"dispatcher": 403, "planner": 403, "auditor": 200, "admin": 200},
+    ("GET", "/v1/audit/export"): {"dispatcher": 403, "planner": 403, "auditor": 200, "admin": 200},
+    ("POST", "/v1/audit/purge"): {"dispatcher": 403, "planner": 403, "auditor": 403, "admin": 200},
     ("GET", "/v1/policies"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
     ("GET", "/v1/policies/{force}"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
     ("GET", "/v1/policies/{force}/call-types"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
@@ -40,9 +44,12 @@ def test_role_table_covers_every_documented_route() -> None:
     assert sorted(routes()) == sorted(EXPECTED)
 
 
+BODIES = {"/v1/assessments": BODY, "/v1/audit/purge": {"older_than_days": 3650, "reason": "retention schedule"}}
+
+
 def _call(client: TestClient, method: str, path: str, extra: dict[str, str]):
     concrete = path.replace("{force}", "west-midlands").replace("{assessment_id}", "no-such-id")
-    return client.request(method, concrete, json=BODY if method == "POST" else None, headers=extra)
+    return client.request(method, concrete, json=BODIES.get(path) if method == "POST" else None, headers=extra)
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(EXPECTED))

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 from conftest import headers, make_settings
 from service.api.deps import get_store
 from service.main import create_app
-from service.store.assessments import AssessmentStore
+from service.store.records import AuditStore
 from service.store.database import make_engine
 
 ASB = {
@@ -30,7 +30,7 @@ def count_rows(database_url: str) -> int:
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
-            return connection.execute(text("SELECT count(*) FROM assessment")).scalar_one()
+            return connection.execute(text("SELECT count(*) FROM audit_record")).scalar_one()
     finally:
         engine.dispose()
 
@@ -106,7 +106,8 @@ def test_schedule_3b_power_is_a_422_that_says_why_and_nothing_is_recorded(client
 def test_a_decision_that_cannot_be_recorded_is_not_returned(sqlite_url: str) -> None:
     app = create_app(make_settings(sqlite_url))
     unreachable = make_engine("postgresql+psycopg://nobody:nothing@127.0.0.1:9/none")
-    app.dependency_overrides[get_store] = lambda: AssessmentStore(unreachable)
+    broken_store = AuditStore(unreachable)
+    app.dependency_overrides[get_store] = lambda: broken_store
     with TestClient(app) as test_client:
         response = test_client.post("/v1/assessments", json=ASB, headers=headers("dispatcher"))
     assert response.status_code == 503
@@ -120,7 +121,7 @@ def test_record_stores_policy_provenance_and_role_not_key(client: TestClient, da
     body = client.post("/v1/assessments", json=ASB, headers=headers("dispatcher")).json()
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        row = connection.execute(text("SELECT * FROM assessment")).mappings().one()
+        row = connection.execute(text("SELECT * FROM audit_record")).mappings().one()
     engine.dispose()
     assert row["policy_digest"] == body["policy"]["digest"]
     assert row["caller_role"] == "dispatcher"

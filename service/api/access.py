@@ -13,12 +13,17 @@ class Permission(StrEnum):
     ASSESS = "assess"
     READ_OWN_ASSESSMENTS = "read_own_assessments"
     READ_ALL_ASSESSMENTS = "read_all_assessments"
+    VERIFY_AUDIT = "verify_audit"
+    EXPORT_AUDIT = "export_audit"
+    PURGE_AUDIT = "purge_audit"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "dispatcher": frozenset({Permission.READ_CATALOGUE, Permission.ASSESS, Permission.READ_OWN_ASSESSMENTS}),
     "planner": frozenset({Permission.READ_CATALOGUE, Permission.READ_ALL_ASSESSMENTS}),
-    "auditor": frozenset({Permission.READ_CATALOGUE, Permission.READ_ALL_ASSESSMENTS}),
+    "auditor": frozenset(
+        {Permission.READ_CATALOGUE, Permission.READ_ALL_ASSESSMENTS, Permission.VERIFY_AUDIT, Permission.EXPORT_AUDIT}
+    ),
     "admin": frozenset(Permission),
 }
 

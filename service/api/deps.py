@@ -13,7 +13,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from service.api.access import Caller, KeyRing, Permission
 from service.engine.policy import PolicyRegistry
 from service.errors import Forbidden, Unauthorized
-from service.store.assessments import AssessmentStore
+from service.config import Settings
+from service.store.records import AuditStore
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -26,8 +27,12 @@ def get_registry(request: Request) -> PolicyRegistry:
     return request.app.state.registry
 
 
-def get_store(request: Request) -> AssessmentStore:
+def get_store(request: Request) -> AuditStore:
     return request.app.state.store
+
+
+def get_app_settings(request: Request) -> Settings:
+    return request.app.state.settings
 
 
 def get_clock() -> Callable[[], datetime]:
@@ -62,9 +67,13 @@ def require(*permissions: Permission) -> Callable[[Caller], Caller]:
 
 
 RegistryDep = Annotated[PolicyRegistry, Depends(get_registry)]
-StoreDep = Annotated[AssessmentStore, Depends(get_store)]
+StoreDep = Annotated[AuditStore, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
 IdFactoryDep = Annotated[Callable[[], str], Depends(get_id_factory)]
 AnyRole = Annotated[Caller, Depends(require(Permission.READ_CATALOGUE))]
 Assessor = Annotated[Caller, Depends(require(Permission.ASSESS))]
 AssessmentReader = Annotated[Caller, Depends(require(Permission.READ_OWN_ASSESSMENTS, Permission.READ_ALL_ASSESSMENTS))]
+Verifier = Annotated[Caller, Depends(require(Permission.VERIFY_AUDIT))]
+Exporter = Annotated[Caller, Depends(require(Permission.EXPORT_AUDIT))]
+Purger = Annotated[Caller, Depends(require(Permission.PURGE_AUDIT))]

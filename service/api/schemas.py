@@ -217,11 +217,79 @@ class AssessmentResponse(BaseModel):
 
 class AssessmentRecordOut(BaseModel):
     assessment_id: str
-    sequence: int
+    kind: Literal["assessment", "escalation"]
+    sequence: int = Field(description="Position in the audit chain.")
     recorded_at: datetime
     caller_role: str
+    parent_id: str | None = Field(description="For an escalation, the assessment it follows.")
+    digest: str = Field(description="The record's digest in the audit chain.")
     request: dict[str, Any]
     response: AssessmentResponse
+
+
+class AssessmentQuery(BaseModel):
+    """Filters for listing recorded decisions."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    force: str | None = Field(default=None, max_length=64)
+    decision: DecisionCode | None = None
+    officer_id: str | None = Field(default=None, max_length=64)
+    from_: datetime | None = Field(default=None, alias="from", description="Recorded at or after (ISO 8601).")
+    to: datetime | None = Field(default=None, description="Recorded before (ISO 8601).")
+    cursor: str | None = Field(default=None, max_length=200, description="next_cursor from the previous page.")
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class AssessmentSummary(Out):
+    assessment_id: str = Field(validation_alias="id")
+    sequence: int = Field(validation_alias="seq")
+    kind: Literal["assessment", "escalation"]
+    recorded_at: datetime
+    force: str | None
+    task: str | None
+    call_type: str | None
+    call_reference: str | None
+    officer_id: str | None
+    decision: DecisionCode | None
+    parent_id: str | None
+    policy_version: str | None
+    caller_role: str
+
+
+class AssessmentPage(BaseModel):
+    items: list[AssessmentSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null on the last page.")
+
+
+class ChainBreakOut(Out):
+    seq: int
+    kind: Literal["altered", "missing", "reordered"]
+    detail: str
+
+
+class VerifyOut(Out):
+    status: Literal["intact", "broken"]
+    checked: int
+    first_seq: int | None
+    last_seq: int | None
+    head_seq: int
+    head_digest: str
+    checkpoint_seq: int | None = Field(description="The last entry removed by a retention purge, if any.")
+    broken: ChainBreakOut | None
+
+
+class PurgeRequest(Strict):
+    older_than_days: int | None = Field(default=None, ge=1, le=36500, description="Defaults to RETENTION_DAYS.")
+    reason: str = Field(min_length=1, max_length=500, description="Why, e.g. the force's retention schedule.")
+
+
+class PurgeOut(Out):
+    purge_id: str
+    purged: int
+    through_seq: int | None
+    checkpoint_digest: str | None
+    cutoff: datetime
 
 
 class PolicySummary(BaseModel):

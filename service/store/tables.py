@@ -2,42 +2,88 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Index, Text
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, Text
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
-class AssessmentRecord(SQLModel, table=True):
-    """One recorded decision, with the request that produced it.
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored with time zone and always read back as UTC-aware (SQLite keeps no zone)."""
 
-    ``seq``, ``prev_digest`` and ``digest`` carry the audit chain: records are numbered in the
-    order they were committed and each digest covers the record's canonical content.
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class AuditRecord(SQLModel, table=True):
+    """One entry of the audit chain: an assessment, an escalation, or a purge of old entries.
+
+    ``seq`` numbers entries in commit order without gaps; ``prev_digest`` is the digest of the
+    entry before; ``digest`` covers ``prev_digest`` and the canonical content of this entry.
     """
 
-    __tablename__ = "assessment"
+    __tablename__ = "audit_record"
     __table_args__ = (
-        Index("ix_assessment_recorded_at", "recorded_at"),
-        Index("ix_assessment_officer", "officer_id", "recorded_at"),
-        Index("ix_assessment_force_decision", "force", "decision", "recorded_at"),
-        Index("ix_assessment_caller", "caller_key_id", "recorded_at"),
+        Index("ix_audit_record_recorded_at", "recorded_at"),
+        Index("ix_audit_record_force_seq", "force", "seq"),
+        Index("ix_audit_record_officer_seq", "officer_id", "seq"),
+        Index("ix_audit_record_decision_seq", "decision", "seq"),
+        Index("ix_audit_record_caller_seq", "caller_key_id", "seq"),
     )
 
-    seq: int | None = Field(default=None, primary_key=True)
-    id: str = Field(max_length=36, unique=True, index=False, nullable=False)
-    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    force: str = Field(max_length=64)
-    task: str = Field(max_length=32)
-    call_type: str = Field(max_length=100)
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    id: str = Field(max_length=36, unique=True)
+    kind: str = Field(max_length=16)
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    force: str | None = Field(default=None, max_length=64)
+    task: str | None = Field(default=None, max_length=32)
+    call_type: str | None = Field(default=None, max_length=100)
     call_reference: str | None = Field(default=None, max_length=64)
-    officer_id: str = Field(max_length=64)
-    decision: str = Field(max_length=32)
-    policy_id: str = Field(max_length=64)
-    policy_version: str = Field(max_length=64)
-    policy_digest: str = Field(max_length=80)
+    officer_id: str | None = Field(default=None, max_length=64)
+    decision: str | None = Field(default=None, max_length=32)
+    parent_id: str | None = Field(default=None, max_length=36)
+    policy_id: str | None = Field(default=None, max_length=64)
+    policy_version: str | None = Field(default=None, max_length=64)
+    policy_digest: str | None = Field(default=None, max_length=80)
     caller_role: str = Field(max_length=16)
     caller_key_id: str = Field(max_length=32)
     request_json: str = Field(sa_column=Column(Text, nullable=False))
     response_json: str = Field(sa_column=Column(Text, nullable=False))
-    prev_digest: str | None = Field(default=None, max_length=80)
-    digest: str | None = Field(default=None, max_length=80)
+    prev_digest: str = Field(max_length=80)
+    digest: str = Field(max_length=80)
+
+
+class ChainHead(SQLModel, table=True):
+    """The single row naming the newest entry of the chain; writers lock it to append."""
+
+    __tablename__ = "chain_head"
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    digest: str = Field(max_length=80)
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """What a purge removed: entries up to ``through_seq``, the last of which had ``digest``."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    through_seq: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    digest: str = Field(max_length=80)
+    purged_count: int = Field(sa_column=Column(BigInteger, nullable=False))
+    cutoff: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    purged_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    purge_record_id: str = Field(max_length=36)

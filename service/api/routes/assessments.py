@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 
 from service.api.deps import AssessmentReader, Assessor, ClockDep, IdFactoryDep, RegistryDep, StoreDep
 from service.api.examples import ASSESSMENT_EXAMPLES
 from service.api.responses import problems
-from service.api.schemas import AssessmentRecordOut, AssessmentRequest, AssessmentResponse
-from service.assessing import assess, read_assessment
+from service.api.schemas import AssessmentPage, AssessmentQuery, AssessmentRecordOut, AssessmentRequest, AssessmentResponse
+from service.assessing import assess, list_assessments, read_assessment
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
 
@@ -38,6 +38,21 @@ def create_assessment(
 ) -> Response:
     payload = assess(body, registry=registry, store=store, caller=caller, now=clock(), assessment_id=new_id())
     return Response(content=payload, media_type="application/json")
+
+
+@router.get(
+    "",
+    response_model=AssessmentPage,
+    summary="List recorded decisions, newest first",
+    description=(
+        "For planners and auditors reviewing decisions by force, outcome, officer or time: newest first, a page at a "
+        "time. Pass `next_cursor` back as `cursor` for the next page; the cursor stays valid as new decisions arrive. "
+        "Dispatchers see only the decisions their own key recorded."
+    ),
+    responses=problems(401, 403, 422, 503),
+)
+def list_recorded(query: Annotated[AssessmentQuery, Query()], caller: AssessmentReader, store: StoreDep) -> AssessmentPage:
+    return list_assessments(store, query, caller=caller)
 
 
 @router.get(

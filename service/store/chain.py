@@ -1,0 +1,202 @@
+"""The audit chain: canonical digests, and a writer that appends entries by group commit.
+
+Each entry's digest is sha256(prev_digest + content_digest), where content_digest is sha256 over a
+canonical serialisation of the entry (its kind, id, time, force, task, call, officer, decision,
+policy id, version and digest, caller role, and the exact request and response JSON stored).
+
+Appending: a per-process writer thread takes every entry waiting, locks the chain head row (one
+UPDATE, so SQLite takes its write lock and PostgreSQL its row lock), numbers and links the entries,
+inserts them and moves the head, and commits once. Only then is each caller released, so nothing
+is acknowledged before it is durable; if the commit fails every caller in the batch gets the error.
+Several processes append safely: the head row serialises them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from service.store.tables import AuditRecord, ChainHead
+
+GENESIS = "sha256:" + "0" * 64
+HEAD_ID = 1
+logger = logging.getLogger("service.store")
+
+_records = AuditRecord.__table__
+_head = ChainHead.__table__
+
+
+def iso_utc(moment: datetime) -> str:
+    """A timestamp as stored and hashed: UTC, microseconds, 'Z' (naive values are UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """An entry to append; ``content_digest`` is computed from the other fields."""
+
+    id: str
+    kind: str
+    recorded_at: datetime
+    caller_role: str
+    caller_key_id: str
+    request_json: str
+    response_json: str
+    force: str | None = None
+    task: str | None = None
+    call_type: str | None = None
+    call_reference: str | None = None
+    officer_id: str | None = None
+    decision: str | None = None
+    parent_id: str | None = None
+    policy_id: str | None = None
+    policy_version: str | None = None
+    policy_digest: str | None = None
+    content_digest: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "content_digest", content_digest(self))
+
+
+_CANONICAL_FIELDS = (
+    "kind", "id", "force", "task", "call_type", "call_reference", "officer_id", "decision", "parent_id",
+    "policy_id", "policy_version", "policy_digest", "caller_role",
+)
+
+
+def content_digest(entry: object) -> str:
+    """sha256 over the canonical content of an entry (a NewEntry or a stored row)."""
+    meta = {name: getattr(entry, name) for name in _CANONICAL_FIELDS}
+    meta["recorded_at"] = iso_utc(entry.recorded_at)  # type: ignore[attr-defined]
+    canonical = "\n".join(
+        (
+            json.dumps(meta, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+            entry.request_json,  # type: ignore[attr-defined]
+            entry.response_json,  # type: ignore[attr-defined]
+        )
+    )
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def chain_digest(prev_digest: str, content: str) -> str:
+    """The digest that links an entry to the one before it."""
+    return "sha256:" + hashlib.sha256(f"{prev_digest}|{content}".encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    seq: int
+    digest: str
+
+
+def lock_head(connection: Connection, now: datetime) -> tuple[int, str]:
+    """Take the chain's write lock in this transaction and return the newest (seq, digest)."""
+    connection.execute(update(_head).where(_head.c.id == HEAD_ID).values(updated_at=now))
+    row = connection.execute(select(_head.c.seq, _head.c.digest).where(_head.c.id == HEAD_ID)).one()
+    return int(row.seq), row.digest
+
+
+def append_locked(connection: Connection, entries: Sequence[NewEntry], head: tuple[int, str]) -> list[Appended]:
+    """Number, link and insert entries after ``head``, and move the head; the caller holds the lock."""
+    seq, prev = head
+    rows = []
+    appended = []
+    for entry in entries:
+        seq += 1
+        digest = chain_digest(prev, entry.content_digest)
+        rows.append(
+            {
+                "seq": seq, "id": entry.id, "kind": entry.kind, "recorded_at": entry.recorded_at,
+                "force": entry.force, "task": entry.task, "call_type": entry.call_type,
+                "call_reference": entry.call_reference, "officer_id": entry.officer_id, "decision": entry.decision,
+                "parent_id": entry.parent_id, "policy_id": entry.policy_id, "policy_version": entry.policy_version,
+                "policy_digest": entry.policy_digest, "caller_role": entry.caller_role,
+                "caller_key_id": entry.caller_key_id, "request_json": entry.request_json,
+                "response_json": entry.response_json, "prev_digest": prev, "digest": digest,
+            }
+        )
+        appended.append(Appended(seq, digest))
+        prev = digest
+    connection.execute(insert(_records), rows)
+    connection.execute(update(_head).where(_head.c.id == HEAD_ID).values(seq=seq, digest=prev))
+    return appended
+
+
+class ChainWriter:
+    """Appends entries from many threads in shared transactions (group commit)."""
+
+    def __init__(self, engine: Engine, *, max_batch: int = 512) -> None:
+        self._engine = engine
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[tuple[NewEntry, Future[Appended]] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def append(self, entry: NewEntry, *, timeout: float = 30.0) -> Appended:
+        """Block until the entry is committed; raise the store's error if it could not be."""
+        future: Future[Appended] = Future()
+        self._ensure_started()
+        self._queue.put((entry, future))
+        return future.result(timeout=timeout)
+
+    def _ensure_started(self) -> None:
+        if self._thread is not None:
+            return
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the chain writer is closed")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="chain-writer", daemon=True)
+                self._thread.start()
+
+    def close(self) -> None:
+        """Commit what is queued, then stop the thread."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout=30)
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            item = self._queue.get()
+            if item is None:
+                break
+            batch = [item]
+            while len(batch) < self._max_batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                    break
+                batch.append(more)
+            self._commit(batch)
+
+    def _commit(self, batch: list[tuple[NewEntry, Future[Appended]]]) -> None:
+        try:
+            with self._engine.begin() as connection:
+                head = lock_head(connection, datetime.now(UTC))
+                appended = append_locked(connection, [entry for entry, _ in batch], head)
+        except Exception as exc:  # noqa: BLE001 - every waiting caller must hear of the failure
+            logger.error("audit append failed for %d entries: %s", len(batch), type(exc).__name__)
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        for (_, future), result in zip(batch, appended, strict=True):
+            future.set_result(result)

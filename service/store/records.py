@@ -1,0 +1,367 @@
+"""The audit store: append, read, list, export, verify and purge. The only code that queries it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, and_, delete, func, insert, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from service.errors import InvalidRequest, StoreUnavailable
+from service.store.chain import (
+    GENESIS,
+    HEAD_ID,
+    Appended,
+    ChainWriter,
+    NewEntry,
+    append_locked,
+    chain_digest,
+    content_digest,
+    iso_utc,
+    lock_head,
+)
+from service.store.tables import AuditCheckpoint, AuditRecord, ChainHead
+
+DECISION_KINDS = ("assessment", "escalation")
+VERIFY_BATCH = 2000
+
+_records = AuditRecord.__table__
+_head = ChainHead.__table__
+_checkpoints = AuditCheckpoint.__table__
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    id: str
+    seq: int
+    kind: str
+    recorded_at: datetime
+    caller_role: str
+    caller_key_id: str
+    parent_id: str | None
+    prev_digest: str
+    digest: str
+    request: dict[str, Any]
+    response: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSummary:
+    id: str
+    seq: int
+    kind: str
+    recorded_at: datetime
+    force: str | None
+    task: str | None
+    call_type: str | None
+    call_reference: str | None
+    officer_id: str | None
+    decision: str | None
+    parent_id: str | None
+    policy_version: str | None
+    caller_role: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFilter:
+    force: str | None = None
+    decision: str | None = None
+    officer_id: str | None = None
+    recorded_from: datetime | None = None
+    recorded_to: datetime | None = None
+    caller_key_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    seq: int
+    kind: str  # altered | missing | reordered
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    intact: bool
+    checked: int
+    first_seq: int | None
+    last_seq: int | None
+    head_seq: int
+    head_digest: str
+    checkpoint_seq: int | None
+    broken: ChainBreak | None
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeReport:
+    purge_id: str
+    purged: int
+    through_seq: int | None
+    checkpoint_digest: str | None
+    cutoff: datetime
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"before": seq}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["before"]
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise InvalidRequest("The cursor is not one this service issued.", errors=[{"field": "cursor", "message": "malformed cursor", "code": "invalid_cursor"}]) from exc
+    if not isinstance(value, int) or value < 1:
+        raise InvalidRequest("The cursor is not one this service issued.", errors=[{"field": "cursor", "message": "malformed cursor", "code": "invalid_cursor"}])
+    return value
+
+
+class AuditStore:
+    """Durable, tamper-evident records of every decision."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.writer = ChainWriter(engine)
+
+    def close(self) -> None:
+        self.writer.close()
+
+    def _reading(self, action: Callable[[], T]) -> T:
+        try:
+            return action()
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable("The record store cannot be read at the moment.") from exc
+
+    def append(self, entry: NewEntry) -> Appended:
+        """Commit the entry, or raise StoreUnavailable so that no unrecorded decision is returned."""
+        try:
+            return self.writer.append(entry)
+        except Exception as exc:
+            raise StoreUnavailable(
+                "The decision was not recorded, so it is not returned; retry, or resource the call without it."
+            ) from exc
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def get(self, record_id: str) -> StoredRecord | None:
+        """A recorded decision (assessment or escalation) by id."""
+
+        def read() -> StoredRecord | None:
+            with self.engine.connect() as connection:
+                row = connection.execute(
+                    select(_records).where(_records.c.id == record_id, _records.c.kind.in_(DECISION_KINDS))
+                ).first()
+            return None if row is None else _stored(row)
+
+        return self._reading(read)
+
+    def list(self, filters: RecordFilter, *, before_seq: int | None, limit: int) -> tuple[list[RecordSummary], int | None]:
+        """Decisions newest first; returns one page and the seq to continue before, if any."""
+        conditions = [_records.c.kind.in_(DECISION_KINDS)]
+        for column, value in (
+            (_records.c.force, filters.force),
+            (_records.c.decision, filters.decision),
+            (_records.c.officer_id, filters.officer_id),
+            (_records.c.caller_key_id, filters.caller_key_id),
+        ):
+            if value is not None:
+                conditions.append(column == value)
+        if filters.recorded_from is not None:
+            conditions.append(_records.c.recorded_at >= filters.recorded_from)
+        if filters.recorded_to is not None:
+            conditions.append(_records.c.recorded_at < filters.recorded_to)
+        if before_seq is not None:
+            conditions.append(_records.c.seq < before_seq)
+        columns = [
+            _records.c.id, _records.c.seq, _records.c.kind, _records.c.recorded_at, _records.c.force, _records.c.task,
+            _records.c.call_type, _records.c.call_reference, _records.c.officer_id, _records.c.decision,
+            _records.c.parent_id, _records.c.policy_version, _records.c.caller_role,
+        ]
+        query = select(*columns).where(and_(*conditions)).order_by(_records.c.seq.desc()).limit(limit + 1)
+
+        def read() -> tuple[list[RecordSummary], int | None]:
+            with self.engine.connect() as connection:
+                rows = connection.execute(query).all()
+            page = [RecordSummary(**row._mapping) for row in rows[:limit]]
+            return page, (page[-1].seq if len(rows) > limit else None)
+
+        return self._reading(read)
+
+    def export(self, *, recorded_from: datetime | None, recorded_to: datetime | None) -> Iterator[dict[str, Any]]:
+        """Every chain entry in a time range, oldest first, with its chain fields."""
+        conditions = []
+        if recorded_from is not None:
+            conditions.append(_records.c.recorded_at >= recorded_from)
+        if recorded_to is not None:
+            conditions.append(_records.c.recorded_at < recorded_to)
+        query = select(_records).where(*conditions).order_by(_records.c.seq)
+        with self.engine.connect() as connection:
+            result = connection.execution_options(stream_results=True, yield_per=VERIFY_BATCH).execute(query)
+            for row in result:
+                stored = _stored(row)
+                yield {
+                    "seq": stored.seq,
+                    "id": stored.id,
+                    "kind": stored.kind,
+                    "recorded_at": iso_utc(stored.recorded_at),
+                    "caller_role": stored.caller_role,
+                    "parent_id": stored.parent_id,
+                    "prev_digest": stored.prev_digest,
+                    "digest": stored.digest,
+                    "request": stored.request,
+                    "response": stored.response,
+                }
+
+    # --- verification ----------------------------------------------------------------------
+
+    def verify(self, *, from_seq: int | None = None, to_seq: int | None = None) -> VerifyReport:
+        """Walk the chain (or a range of it) and report the first break, if any."""
+        return self._reading(lambda: _verify(self.engine, from_seq, to_seq))
+
+    # --- retention -------------------------------------------------------------------------
+
+    def purge(self, *, cutoff: datetime, now: datetime, caller_role: str, caller_key_id: str, reason: str) -> PurgeReport:
+        """Delete the oldest entries recorded before ``cutoff``, keep a checkpoint, record the purge."""
+        purge_id = str(uuid.uuid4())
+        try:
+            with self.engine.begin() as connection:
+                head = lock_head(connection, now)
+                first_kept = connection.execute(
+                    select(func.min(_records.c.seq)).where(_records.c.recorded_at >= cutoff)
+                ).scalar()
+                bound = (first_kept - 1) if first_kept is not None else head[0]
+                last = connection.execute(
+                    select(_records.c.seq, _records.c.digest).where(_records.c.seq <= bound).order_by(_records.c.seq.desc()).limit(1)
+                ).first()
+                purged = 0
+                through_seq = checkpoint_digest = None
+                if last is not None:
+                    through_seq, checkpoint_digest = int(last.seq), last.digest
+                    purged = connection.execute(delete(_records).where(_records.c.seq <= through_seq)).rowcount
+                    connection.execute(
+                        insert(_checkpoints).values(
+                            through_seq=through_seq, digest=checkpoint_digest, purged_count=purged, cutoff=cutoff,
+                            purged_at=now, purge_record_id=purge_id,
+                        )
+                    )
+                details = {"cutoff": iso_utc(cutoff), "reason": reason}
+                result = {"purged": purged, "through_seq": through_seq, "checkpoint_digest": checkpoint_digest}
+                append_locked(
+                    connection,
+                    [
+                        NewEntry(
+                            id=purge_id, kind="purge", recorded_at=now, caller_role=caller_role, caller_key_id=caller_key_id,
+                            request_json=json.dumps(details, sort_keys=True), response_json=json.dumps(result, sort_keys=True),
+                        )
+                    ],
+                    head,
+                )
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable("The purge could not be completed; nothing was removed.") from exc
+        return PurgeReport(purge_id, purged, through_seq, checkpoint_digest, cutoff)
+
+
+def _stored(row: Any) -> StoredRecord:
+    return StoredRecord(
+        id=row.id,
+        seq=int(row.seq),
+        kind=row.kind,
+        recorded_at=row.recorded_at,
+        caller_role=row.caller_role,
+        caller_key_id=row.caller_key_id,
+        parent_id=row.parent_id,
+        prev_digest=row.prev_digest,
+        digest=row.digest,
+        request=json.loads(row.request_json),
+        response=json.loads(row.response_json),
+    )
+
+
+def _verify(engine: Engine, from_seq: int | None, to_seq: int | None) -> VerifyReport:
+    with engine.connect() as connection:
+        head = connection.execute(select(_head.c.seq, _head.c.digest).where(_head.c.id == HEAD_ID)).one()
+        checkpoints = {
+            int(row.through_seq): row for row in connection.execute(select(_checkpoints).order_by(_checkpoints.c.through_seq))
+        }
+        latest_checkpoint = max(checkpoints) if checkpoints else None
+        first_present = connection.execute(select(func.min(_records.c.seq))).scalar()
+        start = from_seq if from_seq is not None else (first_present if first_present is not None else 1)
+
+        def report(broken: ChainBreak | None, checked: int, first: int | None, last: int | None) -> VerifyReport:
+            return VerifyReport(broken is None, checked, first, last, int(head.seq), head.digest, latest_checkpoint, broken)
+
+        # What the first entry walked must link to.
+        if start - 1 == 0:
+            expected_prev = GENESIS
+        elif start - 1 in checkpoints and (first_present is None or start <= first_present):
+            expected_prev = checkpoints[start - 1].digest
+        else:
+            before = connection.execute(select(_records.c.digest).where(_records.c.seq == start - 1)).scalar()
+            if before is None:
+                return report(ChainBreak(start, "missing", f"entry {start - 1} is neither present nor covered by a purge checkpoint"), 0, None, None)
+            expected_prev = before
+
+        conditions = [_records.c.seq >= start]
+        if to_seq is not None:
+            conditions.append(_records.c.seq <= to_seq)
+        query = select(_records).where(and_(*conditions)).order_by(_records.c.seq)
+        checked = 0
+        expected_seq = start
+        first_seq = last_seq = None
+        last_digest = expected_prev
+        rows = connection.execution_options(stream_results=True, yield_per=VERIFY_BATCH).execute(query)
+        for row in rows:
+            seq = int(row.seq)
+            first_seq = seq if first_seq is None else first_seq
+            if chain_digest(row.prev_digest, content_digest(row)) != row.digest:
+                return report(ChainBreak(seq, "altered", "the entry's content or digest no longer matches its digest"), checked, first_seq, last_seq)
+            if row.prev_digest != expected_prev:
+                if seq != expected_seq:
+                    detail = f"entries {expected_seq} to {seq - 1} are missing"
+                    return report(ChainBreak(expected_seq, "missing", detail), checked, first_seq, last_seq)
+                elsewhere = connection.execute(select(_records.c.seq).where(_records.c.digest == row.prev_digest)).scalar()
+                if elsewhere is not None:
+                    detail = f"entry {seq} follows entry {int(elsewhere)} in the chain, not entry {seq - 1}"
+                    return report(ChainBreak(seq, "reordered", detail), checked, first_seq, last_seq)
+                return report(ChainBreak(seq, "missing", f"the entry that entry {seq} follows is no longer present"), checked, first_seq, last_seq)
+            if seq != expected_seq:
+                return report(ChainBreak(expected_seq, "missing", f"entries {expected_seq} to {seq - 1} are missing"), checked, first_seq, last_seq)
+            if row.kind == "purge":
+                problem = _check_purge_entry(row, checkpoints)
+                if problem:
+                    return report(ChainBreak(seq, "altered", problem), checked, first_seq, last_seq)
+            checked += 1
+            last_seq = seq
+            expected_prev = last_digest = row.digest
+            expected_seq = seq + 1
+        if to_seq is None or to_seq >= int(head.seq):
+            end = to_seq if to_seq is not None else int(head.seq)
+            if last_seq is None and int(head.seq) >= start:
+                return report(ChainBreak(start, "missing", f"the chain head is at {int(head.seq)} but no entry from {start} is present"), checked, first_seq, last_seq)
+            if last_seq is not None and last_seq < end:
+                return report(ChainBreak(last_seq + 1, "missing", f"entries {last_seq + 1} to {end} are missing"), checked, first_seq, last_seq)
+            if last_seq is not None and last_seq == int(head.seq) and last_digest != head.digest:
+                return report(ChainBreak(last_seq, "altered", "the newest entry does not match the chain head"), checked, first_seq, last_seq)
+        elif last_seq is not None and last_seq < to_seq:
+            return report(ChainBreak(last_seq + 1, "missing", f"entries {last_seq + 1} to {to_seq} are missing"), checked, first_seq, last_seq)
+        return report(None, checked, first_seq, last_seq)
+
+
+def _check_purge_entry(row: Any, checkpoints: dict[int, Any]) -> str | None:
+    """A purge entry must agree with the checkpoint it left behind."""
+    result = json.loads(row.response_json)
+    through = result.get("through_seq")
+    if through is None:
+        return None
+    checkpoint = checkpoints.get(int(through))
+    if checkpoint is None or checkpoint.digest != result.get("checkpoint_digest"):
+        return f"the purge through entry {through} has no matching checkpoint"
+    return None
+
