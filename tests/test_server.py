@@ -6,53 +6,21 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import KEYS, ROOT, api_keys
+from conftest import KEYS, ROOT
+from servers import VENV_BIN, free_port, server_env, wait_ready
 
 pytestmark = pytest.mark.server
-VENV_BIN = Path(sys.executable).parent
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def server_env(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "API_KEYS", "ENVIRONMENT", "POLICY_DIR")}
-    env.update(
-        PATH=f"{VENV_BIN}:{env.get('PATH', '')}",
-        PORT=str(port),
-        WEB_CONCURRENCY="1",
-        API_KEYS=api_keys(),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'server.db'}",
-    )
-    env.update(extra)
-    return env
-
-
-def wait_ready(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}: {process.stderr.read() if process.stderr else ''}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("server did not become ready")
+def file_env(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
+    return server_env(f"sqlite:///{tmp_path / 'server.db'}", port, **extra)
 
 
 def dockerfile_instruction(name: str) -> list[str]:
@@ -66,7 +34,7 @@ def dockerfile_instruction(name: str) -> list[str]:
 @pytest.fixture
 def dockerfile_server(tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     port = free_port()
-    env = server_env(tmp_path, port)
+    env = file_env(tmp_path, port)
     process = subprocess.Popen(dockerfile_instruction("CMD"), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         wait_ready(port, process)
@@ -94,7 +62,7 @@ def test_dockerfile_cmd_serves_decisions_and_healthcheck_passes(dockerfile_serve
 
 
 def test_healthcheck_fails_when_nothing_listens(tmp_path: Path) -> None:
-    env = server_env(tmp_path, free_port())
+    env = file_env(tmp_path, free_port())
     check = subprocess.run(dockerfile_instruction("HEALTHCHECK"), cwd=ROOT, env=env, capture_output=True, timeout=10)
     assert check.returncode == 1
 
@@ -114,7 +82,7 @@ def test_server_refuses_to_start_with_broken_policy(tmp_path: Path) -> None:
     data["rules"][0]["when"]["phases"] = ["over"]
     rules.write_text(json.dumps(data))
     port = free_port()
-    env = server_env(tmp_path, port, POLICY_DIR=str(policy))
+    env = file_env(tmp_path, port, POLICY_DIR=str(policy))
     result = subprocess.run(
         [str(VENV_BIN / "uvicorn"), "service.main:app", "--port", str(port)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
@@ -124,7 +92,7 @@ def test_server_refuses_to_start_with_broken_policy(tmp_path: Path) -> None:
 
 def test_readme_run_command_prints_a_key_and_serves_the_docs(tmp_path: Path) -> None:
     port = free_port()
-    env = server_env(tmp_path, port, PORT=str(port))
+    env = file_env(tmp_path, port, PORT=str(port))
     del env["API_KEYS"]
     process = subprocess.Popen(
         ["make", "--no-print-directory", "run"],

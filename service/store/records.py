@@ -204,20 +204,10 @@ class AuditStore:
         query = select(_records).where(*conditions).order_by(_records.c.seq)
         with self.engine.connect() as connection:
             result = connection.execution_options(stream_results=True, yield_per=VERIFY_BATCH).execute(query)
-            for row in result:
-                stored = _stored(row)
-                yield {
-                    "seq": stored.seq,
-                    "id": stored.id,
-                    "kind": stored.kind,
-                    "recorded_at": iso_utc(stored.recorded_at),
-                    "caller_role": stored.caller_role,
-                    "parent_id": stored.parent_id,
-                    "prev_digest": stored.prev_digest,
-                    "digest": stored.digest,
-                    "request": stored.request,
-                    "response": stored.response,
-                }
+            try:
+                yield from (_exported(_stored(row)) for row in result)
+            finally:
+                result.close()
 
     # --- verification ----------------------------------------------------------------------
 
@@ -268,6 +258,21 @@ class AuditStore:
         return PurgeReport(purge_id, purged, through_seq, checkpoint_digest, cutoff)
 
 
+def _exported(stored: StoredRecord) -> dict[str, Any]:
+    return {
+        "seq": stored.seq,
+        "id": stored.id,
+        "kind": stored.kind,
+        "recorded_at": iso_utc(stored.recorded_at),
+        "caller_role": stored.caller_role,
+        "parent_id": stored.parent_id,
+        "prev_digest": stored.prev_digest,
+        "digest": stored.digest,
+        "request": stored.request,
+        "response": stored.response,
+    }
+
+
 def _stored(row: Any) -> StoredRecord:
     return StoredRecord(
         id=row.id,
@@ -312,35 +317,14 @@ def _verify(engine: Engine, from_seq: int | None, to_seq: int | None) -> VerifyR
         if to_seq is not None:
             conditions.append(_records.c.seq <= to_seq)
         query = select(_records).where(and_(*conditions)).order_by(_records.c.seq)
-        checked = 0
-        expected_seq = start
-        first_seq = last_seq = None
-        last_digest = expected_prev
         rows = connection.execution_options(stream_results=True, yield_per=VERIFY_BATCH).execute(query)
-        for row in rows:
-            seq = int(row.seq)
-            first_seq = seq if first_seq is None else first_seq
-            if chain_digest(row.prev_digest, content_digest(row)) != row.digest:
-                return report(ChainBreak(seq, "altered", "the entry's content or digest no longer matches its digest"), checked, first_seq, last_seq)
-            if row.prev_digest != expected_prev:
-                if seq != expected_seq:
-                    detail = f"entries {expected_seq} to {seq - 1} are missing"
-                    return report(ChainBreak(expected_seq, "missing", detail), checked, first_seq, last_seq)
-                elsewhere = connection.execute(select(_records.c.seq).where(_records.c.digest == row.prev_digest)).scalar()
-                if elsewhere is not None:
-                    detail = f"entry {seq} follows entry {int(elsewhere)} in the chain, not entry {seq - 1}"
-                    return report(ChainBreak(seq, "reordered", detail), checked, first_seq, last_seq)
-                return report(ChainBreak(seq, "missing", f"the entry that entry {seq} follows is no longer present"), checked, first_seq, last_seq)
-            if seq != expected_seq:
-                return report(ChainBreak(expected_seq, "missing", f"entries {expected_seq} to {seq - 1} are missing"), checked, first_seq, last_seq)
-            if row.kind == "purge":
-                problem = _check_purge_entry(row, checkpoints)
-                if problem:
-                    return report(ChainBreak(seq, "altered", problem), checked, first_seq, last_seq)
-            checked += 1
-            last_seq = seq
-            expected_prev = last_digest = row.digest
-            expected_seq = seq + 1
+        try:
+            found = _walk(rows, connection, checkpoints, expected_prev, start)
+        finally:
+            rows.close()
+        broken, checked, first_seq, last_seq, last_digest = found
+        if broken is not None:
+            return report(broken, checked, first_seq, last_seq)
         if to_seq is None or to_seq >= int(head.seq):
             end = to_seq if to_seq is not None else int(head.seq)
             if last_seq is None and int(head.seq) >= start:
@@ -352,6 +336,38 @@ def _verify(engine: Engine, from_seq: int | None, to_seq: int | None) -> VerifyR
         elif last_seq is not None and last_seq < to_seq:
             return report(ChainBreak(last_seq + 1, "missing", f"entries {last_seq + 1} to {to_seq} are missing"), checked, first_seq, last_seq)
         return report(None, checked, first_seq, last_seq)
+
+
+def _walk(rows: Any, connection: Any, checkpoints: dict[int, Any], expected_prev: str, start: int) -> tuple[ChainBreak | None, int, int | None, int | None, str]:
+    """Check each entry's digest and its link to the one before; stop at the first break."""
+    checked = 0
+    expected_seq = start
+    first_seq = last_seq = None
+    last_digest = expected_prev
+    for row in rows:
+        seq = int(row.seq)
+        first_seq = seq if first_seq is None else first_seq
+        if chain_digest(row.prev_digest, content_digest(row)) != row.digest:
+            return ChainBreak(seq, "altered", "the entry's content or digest no longer matches its digest"), checked, first_seq, last_seq, last_digest
+        if row.prev_digest != expected_prev:
+            if seq != expected_seq:
+                return ChainBreak(expected_seq, "missing", f"entries {expected_seq} to {seq - 1} are missing"), checked, first_seq, last_seq, last_digest
+            elsewhere = connection.execute(select(_records.c.seq).where(_records.c.digest == row.prev_digest)).scalar()
+            if elsewhere is not None:
+                detail = f"entry {seq} follows entry {int(elsewhere)} in the chain, not entry {seq - 1}"
+                return ChainBreak(seq, "reordered", detail), checked, first_seq, last_seq, last_digest
+            return ChainBreak(seq, "missing", f"the entry that entry {seq} follows is no longer present"), checked, first_seq, last_seq, last_digest
+        if seq != expected_seq:
+            return ChainBreak(expected_seq, "missing", f"entries {expected_seq} to {seq - 1} are missing"), checked, first_seq, last_seq, last_digest
+        if row.kind == "purge":
+            problem = _check_purge_entry(row, checkpoints)
+            if problem:
+                return ChainBreak(seq, "altered", problem), checked, first_seq, last_seq, last_digest
+        checked += 1
+        last_seq = seq
+        expected_prev = last_digest = row.digest
+        expected_seq = seq + 1
+    return None, checked, first_seq, last_seq, last_digest
 
 
 def _check_purge_entry(row: Any, checkpoints: dict[int, Any]) -> str | None:

@@ -1,0 +1,78 @@
+"""Start the service as a real uvicorn process for tests, the way a user starts it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from conftest import ROOT, api_keys
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(database_url: str, port: int, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "API_KEYS", "ENVIRONMENT", "POLICY_DIR", "MIGRATE_ON_START")}
+    env.update(PATH=f"{VENV_BIN}:{env.get('PATH', '')}", PORT=str(port), WEB_CONCURRENCY="1", API_KEYS=api_keys(), DATABASE_URL=database_url)
+    env.update(extra)
+    return env
+
+
+def wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stderr.read() if process.stderr else ""
+            raise AssertionError(f"server exited with {process.returncode}: {output}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("server did not become ready")
+
+
+def start_uvicorn(env: dict[str, str], *, workers: int = 1) -> subprocess.Popen:
+    """uvicorn service.main:app in its own process group, on env['PORT']."""
+    command = [str(VENV_BIN / "uvicorn"), "service.main:app", "--host", "127.0.0.1", "--port", env["PORT"], "--workers", str(workers), "--log-level", "warning"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    wait_ready(int(env["PORT"]), process)
+    return process
+
+
+def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Signal the whole process group (workers included) and reap it."""
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=30)
+    if process.stderr:
+        process.stderr.close()
+
+
+@contextmanager
+def running(database_url: str, *, workers: int = 1, **extra: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A running server; yields its base URL and process."""
+    port = free_port()
+    process = start_uvicorn(server_env(database_url, port, **extra), workers=workers)
+    try:
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        if process.poll() is None:
+            stop(process)
