@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -289,85 +289,102 @@ def _stored(row: Any) -> StoredRecord:
     )
 
 
+class _ChainWalk:
+    """Checks entries in order: each digest against its content, each link against the entry before."""
+
+    def __init__(self, connection: Any, checkpoints: dict[int, Any], expected_prev: str, start: int) -> None:
+        self.connection = connection
+        self.checkpoints = checkpoints
+        self.expected_prev = expected_prev
+        self.expected_seq = start
+        self.checked = 0
+        self.first_seq: int | None = None
+        self.last_seq: int | None = None
+
+    def run(self, rows: Iterable[Any]) -> ChainBreak | None:
+        """Walk the rows; the first break found, or None."""
+        for row in rows:
+            broken = self._check(row)
+            if broken is not None:
+                return broken
+            self.checked += 1
+            self.last_seq = int(row.seq)
+            self.expected_prev = row.digest
+            self.expected_seq = self.last_seq + 1
+        return None
+
+    def _check(self, row: Any) -> ChainBreak | None:
+        seq = int(row.seq)
+        self.first_seq = seq if self.first_seq is None else self.first_seq
+        gap = ChainBreak(self.expected_seq, "missing", f"entries {self.expected_seq} to {seq - 1} are missing")
+        if chain_digest(row.prev_digest, content_digest(row)) != row.digest:
+            return ChainBreak(seq, "altered", "the entry's content or digest no longer matches its digest")
+        if row.prev_digest != self.expected_prev:
+            if seq != self.expected_seq:
+                return gap
+            elsewhere = self.connection.execute(select(_records.c.seq).where(_records.c.digest == row.prev_digest)).scalar()
+            if elsewhere is not None:
+                return ChainBreak(seq, "reordered", f"entry {seq} follows entry {int(elsewhere)} in the chain, not entry {seq - 1}")
+            return ChainBreak(seq, "missing", f"the entry that entry {seq} follows is no longer present")
+        if seq != self.expected_seq:
+            return gap
+        if row.kind == "purge":
+            problem = _check_purge_entry(row, self.checkpoints)
+            if problem:
+                return ChainBreak(seq, "altered", problem)
+        return None
+
+
 def _verify(engine: Engine, from_seq: int | None, to_seq: int | None) -> VerifyReport:
     with engine.connect() as connection:
         head = connection.execute(select(_head.c.seq, _head.c.digest).where(_head.c.id == HEAD_ID)).one()
+        head_seq = int(head.seq)
         checkpoints = {
             int(row.through_seq): row for row in connection.execute(select(_checkpoints).order_by(_checkpoints.c.through_seq))
         }
-        latest_checkpoint = max(checkpoints) if checkpoints else None
         first_present = connection.execute(select(func.min(_records.c.seq))).scalar()
         start = from_seq if from_seq is not None else (first_present if first_present is not None else 1)
 
-        def report(broken: ChainBreak | None, checked: int, first: int | None, last: int | None) -> VerifyReport:
-            return VerifyReport(broken is None, checked, first, last, int(head.seq), head.digest, latest_checkpoint, broken)
+        def report(broken: ChainBreak | None, walk: _ChainWalk | None = None) -> VerifyReport:
+            return VerifyReport(
+                intact=broken is None,
+                checked=walk.checked if walk else 0,
+                first_seq=walk.first_seq if walk else None,
+                last_seq=walk.last_seq if walk else None,
+                head_seq=head_seq,
+                head_digest=head.digest,
+                checkpoint_seq=max(checkpoints) if checkpoints else None,
+                broken=broken,
+            )
 
-        # What the first entry walked must link to.
-        if start - 1 == 0:
+        # What the first entry walked must link to: the genesis, a purge checkpoint, or the entry before.
+        if start == 1:
             expected_prev = GENESIS
         elif start - 1 in checkpoints and (first_present is None or start <= first_present):
             expected_prev = checkpoints[start - 1].digest
         else:
-            before = connection.execute(select(_records.c.digest).where(_records.c.seq == start - 1)).scalar()
-            if before is None:
-                return report(ChainBreak(start, "missing", f"entry {start - 1} is neither present nor covered by a purge checkpoint"), 0, None, None)
-            expected_prev = before
+            expected_prev = connection.execute(select(_records.c.digest).where(_records.c.seq == start - 1)).scalar()
+            if expected_prev is None:
+                return report(ChainBreak(start, "missing", f"entry {start - 1} is neither present nor covered by a purge checkpoint"))
 
-        conditions = [_records.c.seq >= start]
-        if to_seq is not None:
-            conditions.append(_records.c.seq <= to_seq)
-        query = select(_records).where(and_(*conditions)).order_by(_records.c.seq)
-        rows = connection.execution_options(stream_results=True, yield_per=VERIFY_BATCH).execute(query)
+        conditions = [_records.c.seq >= start] + ([_records.c.seq <= to_seq] if to_seq is not None else [])
+        walk = _ChainWalk(connection, checkpoints, expected_prev, start)
+        rows = connection.execution_options(stream_results=True, yield_per=VERIFY_BATCH).execute(
+            select(_records).where(*conditions).order_by(_records.c.seq)
+        )
         try:
-            found = _walk(rows, connection, checkpoints, expected_prev, start)
+            broken = walk.run(rows)
         finally:
             rows.close()
-        broken, checked, first_seq, last_seq, last_digest = found
         if broken is not None:
-            return report(broken, checked, first_seq, last_seq)
-        if to_seq is None or to_seq >= int(head.seq):
-            end = to_seq if to_seq is not None else int(head.seq)
-            if last_seq is None and int(head.seq) >= start:
-                return report(ChainBreak(start, "missing", f"the chain head is at {int(head.seq)} but no entry from {start} is present"), checked, first_seq, last_seq)
-            if last_seq is not None and last_seq < end:
-                return report(ChainBreak(last_seq + 1, "missing", f"entries {last_seq + 1} to {end} are missing"), checked, first_seq, last_seq)
-            if last_seq is not None and last_seq == int(head.seq) and last_digest != head.digest:
-                return report(ChainBreak(last_seq, "altered", "the newest entry does not match the chain head"), checked, first_seq, last_seq)
-        elif last_seq is not None and last_seq < to_seq:
-            return report(ChainBreak(last_seq + 1, "missing", f"entries {last_seq + 1} to {to_seq} are missing"), checked, first_seq, last_seq)
-        return report(None, checked, first_seq, last_seq)
-
-
-def _walk(rows: Any, connection: Any, checkpoints: dict[int, Any], expected_prev: str, start: int) -> tuple[ChainBreak | None, int, int | None, int | None, str]:
-    """Check each entry's digest and its link to the one before; stop at the first break."""
-    checked = 0
-    expected_seq = start
-    first_seq = last_seq = None
-    last_digest = expected_prev
-    for row in rows:
-        seq = int(row.seq)
-        first_seq = seq if first_seq is None else first_seq
-        if chain_digest(row.prev_digest, content_digest(row)) != row.digest:
-            return ChainBreak(seq, "altered", "the entry's content or digest no longer matches its digest"), checked, first_seq, last_seq, last_digest
-        if row.prev_digest != expected_prev:
-            if seq != expected_seq:
-                return ChainBreak(expected_seq, "missing", f"entries {expected_seq} to {seq - 1} are missing"), checked, first_seq, last_seq, last_digest
-            elsewhere = connection.execute(select(_records.c.seq).where(_records.c.digest == row.prev_digest)).scalar()
-            if elsewhere is not None:
-                detail = f"entry {seq} follows entry {int(elsewhere)} in the chain, not entry {seq - 1}"
-                return ChainBreak(seq, "reordered", detail), checked, first_seq, last_seq, last_digest
-            return ChainBreak(seq, "missing", f"the entry that entry {seq} follows is no longer present"), checked, first_seq, last_seq, last_digest
-        if seq != expected_seq:
-            return ChainBreak(expected_seq, "missing", f"entries {expected_seq} to {seq - 1} are missing"), checked, first_seq, last_seq, last_digest
-        if row.kind == "purge":
-            problem = _check_purge_entry(row, checkpoints)
-            if problem:
-                return ChainBreak(seq, "altered", problem), checked, first_seq, last_seq, last_digest
-        checked += 1
-        last_seq = seq
-        expected_prev = last_digest = row.digest
-        expected_seq = seq + 1
-    return None, checked, first_seq, last_seq, last_digest
+            return report(broken, walk)
+        end = min(to_seq, head_seq) if to_seq is not None else head_seq
+        if end >= start and (walk.last_seq is None or walk.last_seq < end):
+            first_missing = start if walk.last_seq is None else walk.last_seq + 1
+            return report(ChainBreak(first_missing, "missing", f"entries {first_missing} to {end} are missing"), walk)
+        if walk.last_seq == head_seq and walk.expected_prev != head.digest:
+            return report(ChainBreak(head_seq, "altered", "the newest entry does not match the chain head"), walk)
+        return report(None, walk)
 
 
 def _check_purge_entry(row: Any, checkpoints: dict[int, Any]) -> str | None:
