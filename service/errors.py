@@ -46,8 +46,8 @@ class Unauthorized(ServiceError):
     slug = "unauthorized"
     title = "Missing or unknown API key"
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail, headers=headers or {"WWW-Authenticate": "Bearer"})
 
 
 class Forbidden(ServiceError):

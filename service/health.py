@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,4 +20,10 @@ def readiness(state: Any) -> Readiness:
         ping(state.store.engine)
     except SQLAlchemyError as exc:
         raise NotReady(f"The record store cannot be reached ({type(exc).__name__}).") from exc
-    return Readiness(status="ready", policies={k: v.digest for k, v in sorted(registry.sets.items())}, store="ok")
+    today = datetime.now(UTC).date()
+    warnings = [
+        f"{policy.id}: {policy.document.title} was due for review on {policy.review_due.isoformat()}"
+        for _, policy in sorted(registry.sets.items())
+        if policy.past_review(today)
+    ]
+    return Readiness(status="ready", policies={k: v.digest for k, v in sorted(registry.sets.items())}, store="ok", warnings=warnings)

@@ -14,12 +14,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api.access import KeyRing
-from service.api.routes import assessments, audit, health, policies
+from service.api.routes import abstractions, assessments, audit, candidates, health, policies
 from service.config import Settings, get_settings
 from service.engine.loader import PolicyLoadError, load_registry
 from service.errors import PROBLEM_MEDIA_TYPE, InvalidRequest, MethodNotAllowed, NotFound, ServiceError, field_path
 from service.store import migrate
 from service.store.database import make_engine
+from service.store.abstractions import AbstractionStore
 from service.store.records import AuditStore
 
 logger = logging.getLogger("service")
@@ -92,6 +93,8 @@ def _custom_openapi(app: FastAPI) -> dict[str, Any]:
             routes=app.routes,
             tags=[
                 {"name": "assessments", "description": "Deployment decisions for the control room, and the record of each."},
+                {"name": "dispatch", "description": "Choosing among the PCSOs on duty for a call."},
+                {"name": "abstractions", "description": "Abstraction records and the monthly report (WMP 1.3)."},
                 {"name": "audit", "description": "The tamper-evident audit trail: verification, export and retention."},
                 {"name": "policies", "description": "The force policy sets and their catalogues, for integrators and planners."},
                 {"name": "health", "description": "Liveness and readiness, without a key."},
@@ -118,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             migrate.check(engine)
         app.state.settings = settings
         app.state.store = AuditStore(engine)
+        app.state.abstractions = AbstractionStore(app.state.store)
         app.state.keyring = KeyRing(settings.callers)
         if not settings.callers:
             logger.warning("API_KEYS is empty: every endpoint except the health checks will answer 401")
@@ -134,6 +138,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(assessments.router)
+    app.include_router(candidates.router)
+    app.include_router(abstractions.router)
     app.include_router(audit.router)
     app.include_router(policies.router)
     app.include_router(health.router)

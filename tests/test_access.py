@@ -24,6 +24,14 @@ EXPECTED = {
     ("GET", "/v1/policies/{force}/call-types"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
     ("GET", "/v1/policies/{force}/powers"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
     ("GET", "/v1/policies/{force}/tasks"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
+    ("POST", "/v1/assessments/{assessment_id}/escalations"): {"dispatcher": 404, "planner": 403, "auditor": 403, "admin": 404},
+    ("POST", "/v1/candidates"): {"dispatcher": 200, "planner": 403, "auditor": 403, "admin": 200},
+    ("POST", "/v1/abstractions"): {"dispatcher": 201, "planner": 201, "auditor": 403, "admin": 201},
+    ("POST", "/v1/abstractions/{abstraction_id}/authorisation"): {"dispatcher": 403, "planner": 404, "auditor": 403, "admin": 404},
+    ("GET", "/v1/reports/abstractions"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
+    ("GET", "/v1/policies/{force}/matrix"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
+    ("GET", "/v1/policies/{force}/matrix.html"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
+    ("POST", "/v1/policies/{force}/impact"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
     ("GET", "/healthz"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200, None: 200},
     ("GET", "/readyz"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200, None: 200},
 }
@@ -44,12 +52,23 @@ def test_role_table_covers_every_documented_route() -> None:
     assert sorted(routes()) == sorted(EXPECTED)
 
 
-BODIES = {"/v1/assessments": BODY, "/v1/audit/purge": {"older_than_days": 3650, "reason": "retention schedule"}}
+BODIES = {
+    "/v1/assessments": BODY,
+    "/v1/audit/purge": {"older_than_days": 3650, "reason": "retention schedule"},
+    "/v1/assessments/{assessment_id}/escalations": {"risk_level": "medium"},
+    "/v1/candidates": {**{k: v for k, v in BODY.items() if k != "officer"}, "officers": [BODY["officer"]]},
+    "/v1/abstractions": {
+        "force": "west-midlands", "officer_id": "PCSO 1", "home_lpa": "birmingham-west", "reason": "other", "started_at": "2026-11-01T10:00:00Z",
+    },
+    "/v1/abstractions/{abstraction_id}/authorisation": {"authorised_by": "PS 1", "justification": "cover"},
+    "/v1/policies/{force}/impact": {"files": {"west-midlands/policy.json": json.loads((ROOT / "policy_data" / "west-midlands" / "policy.json").read_text())}},
+}
+QUERIES = {"/v1/reports/abstractions": {"month": "2026-11"}}
 
 
 def _call(client: TestClient, method: str, path: str, extra: dict[str, str]):
-    concrete = path.replace("{force}", "west-midlands").replace("{assessment_id}", "no-such-id")
-    return client.request(method, concrete, json=BODIES.get(path) if method == "POST" else None, headers=extra)
+    concrete = path.replace("{force}", "west-midlands").replace("{assessment_id}", "no-such-id").replace("{abstraction_id}", "no-such-id")
+    return client.request(method, concrete, json=BODIES.get(path) if method == "POST" else None, params=QUERIES.get(path), headers=extra)
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(EXPECTED))
@@ -63,7 +82,7 @@ def test_route_access(sqlite_client: TestClient, method: str, path: str) -> None
     else:
         for response in (anonymous, wrong):
             assert response.status_code == 401
-            assert response.headers["www-authenticate"] == "Bearer"
+            assert response.headers["www-authenticate"].split()[0] in ("Bearer", "Basic")
             assert response.headers["content-type"] == "application/problem+json"
     for role in ("dispatcher", "planner", "auditor", "admin"):
         response = _call(sqlite_client, method, path, headers(role))

@@ -16,13 +16,29 @@ class Permission(StrEnum):
     VERIFY_AUDIT = "verify_audit"
     EXPORT_AUDIT = "export_audit"
     PURGE_AUDIT = "purge_audit"
+    ESCALATE = "escalate"
+    READ_MATRIX = "read_matrix"
+    RECORD_ABSTRACTION = "record_abstraction"
+    AUTHORISE_ABSTRACTION = "authorise_abstraction"
+    READ_REPORTS = "read_reports"
+    POLICY_IMPACT = "policy_impact"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    "dispatcher": frozenset({Permission.READ_CATALOGUE, Permission.ASSESS, Permission.READ_OWN_ASSESSMENTS}),
-    "planner": frozenset({Permission.READ_CATALOGUE, Permission.READ_ALL_ASSESSMENTS}),
+    "dispatcher": frozenset(
+        {Permission.READ_CATALOGUE, Permission.ASSESS, Permission.ESCALATE, Permission.READ_OWN_ASSESSMENTS, Permission.RECORD_ABSTRACTION}
+    ),
+    "planner": frozenset(
+        {
+            Permission.READ_CATALOGUE, Permission.READ_ALL_ASSESSMENTS, Permission.READ_MATRIX, Permission.RECORD_ABSTRACTION,
+            Permission.AUTHORISE_ABSTRACTION, Permission.READ_REPORTS, Permission.POLICY_IMPACT,
+        }
+    ),
     "auditor": frozenset(
-        {Permission.READ_CATALOGUE, Permission.READ_ALL_ASSESSMENTS, Permission.VERIFY_AUDIT, Permission.EXPORT_AUDIT}
+        {
+            Permission.READ_CATALOGUE, Permission.READ_ALL_ASSESSMENTS, Permission.VERIFY_AUDIT, Permission.EXPORT_AUDIT,
+            Permission.READ_MATRIX, Permission.READ_REPORTS, Permission.POLICY_IMPACT,
+        }
     ),
     "admin": frozenset(Permission),
 }

@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 
 from service.api.access import Caller, KeyRing, Permission
 from service.engine.policy import PolicyRegistry
 from service.errors import Forbidden, Unauthorized
 from service.config import Settings
+from service.store.abstractions import AbstractionStore
 from service.store.records import AuditStore
 
 bearer = HTTPBearer(
@@ -29,6 +30,10 @@ def get_registry(request: Request) -> PolicyRegistry:
 
 def get_store(request: Request) -> AuditStore:
     return request.app.state.store
+
+
+def get_abstraction_store(request: Request) -> AbstractionStore:
+    return request.app.state.abstractions
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -55,10 +60,39 @@ def get_caller(
     return caller
 
 
-def require(*permissions: Permission) -> Callable[[Caller], Caller]:
+browser_basic = HTTPBasic(
+    auto_error=False,
+    scheme_name="BrowserKey",
+    realm="PCSO deployment",
+    description="For pages opened in a browser: any user name, the API key as the password.",
+)
+
+
+def get_browser_caller(
+    request: Request,
+    credentials: Annotated[HTTPBasicCredentials | None, Depends(browser_basic)],
+) -> Caller:
+    """A caller from HTTP Basic (the browser's own prompt; the password is the key) or a bearer key."""
+    keyring: KeyRing = request.app.state.keyring
+    challenge = {"WWW-Authenticate": 'Basic realm="PCSO deployment", charset="UTF-8"'}
+    if credentials is not None:
+        caller = keyring.identify(credentials.password)
+        if caller is None:
+            raise Unauthorized("The API key is not known.", headers=challenge)
+        return caller
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() == "bearer" and key:
+        caller = keyring.identify(key.strip())
+        if caller is not None:
+            return caller
+    raise Unauthorized("Sign in with any user name and an API key as the password.", headers=challenge)
+
+
+def require(*permissions: Permission, authenticate: Callable[..., Caller] = get_caller) -> Callable[[Caller], Caller]:
     """A dependency that admits callers holding any of ``permissions``."""
 
-    def check(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    def check(caller: Caller = Depends(authenticate)) -> Caller:  # noqa: B008 - a local name cannot go in Annotated here
         if not any(caller.may(p) for p in permissions):
             raise Forbidden(f"The '{caller.role}' role may not do this.")
         return caller
@@ -77,3 +111,11 @@ AssessmentReader = Annotated[Caller, Depends(require(Permission.READ_OWN_ASSESSM
 Verifier = Annotated[Caller, Depends(require(Permission.VERIFY_AUDIT))]
 Exporter = Annotated[Caller, Depends(require(Permission.EXPORT_AUDIT))]
 Purger = Annotated[Caller, Depends(require(Permission.PURGE_AUDIT))]
+Escalator = Annotated[Caller, Depends(require(Permission.ESCALATE))]
+MatrixReader = Annotated[Caller, Depends(require(Permission.READ_MATRIX))]
+AbstractionRecorder = Annotated[Caller, Depends(require(Permission.RECORD_ABSTRACTION))]
+AbstractionAuthoriser = Annotated[Caller, Depends(require(Permission.AUTHORISE_ABSTRACTION))]
+ReportReader = Annotated[Caller, Depends(require(Permission.READ_REPORTS))]
+ImpactAnalyst = Annotated[Caller, Depends(require(Permission.POLICY_IMPACT))]
+AbstractionStoreDep = Annotated[AbstractionStore, Depends(get_abstraction_store)]
+BrowserMatrixReader = Annotated[Caller, Depends(require(Permission.READ_MATRIX, authenticate=get_browser_caller))]

@@ -113,3 +113,92 @@ ASSESSMENT_EXAMPLES: dict[str, dict[str, Any]] = {
         },
     ),
 }
+
+
+ESCALATION_EXAMPLES: dict[str, dict[str, Any]] = {
+    "weapon_seen": _example(
+        "A weapon is now seen: withdraw",
+        "The PCSO reports a knife at an ASB call they were sent to; the answer becomes do_not_deploy with instructions to withdraw, observe and report, and request officer support.",
+        {"flags": ["weapon_reported"], "description": "PCSO reports one of the group has produced a knife"},
+    ),
+    "scene_secured": _example(
+        "Officers have secured the scene",
+        "The change lowers the risk: the decision may become less strict, and says which change allowed it.",
+        {"phase": "scene_secured", "risk_level": "low"},
+    ),
+    "risk_raised": _example(
+        "Location risk raised to medium",
+        "Intelligence raises the location's risk: the decision gains a dynamic risk assessment condition.",
+        {"risk_level": "medium", "markers": ["dangerous_dog"]},
+    ),
+}
+
+CANDIDATES_EXAMPLES: dict[str, dict[str, Any]] = {
+    "asb_three_officers": _example(
+        "ASB call, three PCSOs on duty",
+        "One officer in their home neighbourhood, one from another LPA, one still in foundation training: ranked with reasons.",
+        {
+            "force": "west-midlands",
+            "task": "attend",
+            "call": {"type": "asb.street_drinking", "reference": "WMP-20261122-0450", "phase": "in_progress", "grade": "priority"},
+            "location": _WMP_LOCATION,
+            "officers": [
+                {**_WMP_OFFICER, "id": "PCSO 4521", "designated_powers": ["alcohol.pspo_surrender", "dispersal_direction"]},
+                {**_WMP_OFFICER, "id": "PCSO 3307", "home_lpa": "birmingham-east", "home_neighbourhood": "stechford"},
+                {**_WMP_OFFICER, "id": "PCSO 6120", "training_status": "foundation"},
+            ],
+        },
+    ),
+}
+
+ABSTRACTION_EXAMPLES: dict[str, dict[str, Any]] = {
+    "event_cover": _example(
+        "PCSO moved to cover a city-centre event",
+        "A PCSO from Ladywood covering a Saturday event in another LPA for eight hours.",
+        {
+            "force": "west-midlands",
+            "officer_id": "PCSO 4521",
+            "home_lpa": "birmingham-west",
+            "home_neighbourhood": "ladywood",
+            "lpa": "birmingham-central",
+            "neighbourhood": "city-centre",
+            "reason": "out_of_area",
+            "description": "Reassurance patrol at the German Market",
+            "started_at": "2026-11-21T10:00:00Z",
+            "hours": 8,
+        },
+    ),
+}
+
+AUTHORISATION_EXAMPLES: dict[str, dict[str, Any]] = {
+    "sergeant": _example(
+        "Sergeant authorises",
+        "The neighbourhood sergeant records the authorisation and its justification.",
+        {"authorised_by": "PS 2211 Khan", "justification": "Event cover agreed at the daily management meeting; no ASB hotspots tasked in Ladywood.", "hours": 8},
+    ),
+}
+
+IMPACT_EXAMPLES: dict[str, dict[str, Any]] = {
+    "medium_risk_refers": _example(
+        "Medium-risk locations referred instead of deployed with conditions",
+        "A candidate WMP rule set in which medium risk refers to a supervisor; replays last month's decisions.",
+        {
+            "files": {
+                "west-midlands/rules.json": {
+                    "rules": [
+                        {
+                            "id": "risk.dynamic_assessment",
+                            "code": "dynamic_risk_assessment",
+                            "effect": "refer",
+                            "when": {"risk_levels": ["medium", "high"]},
+                            "citation": {"document": "wmp-policy", "clause": "2.7.16", "quote": "PCSOs retain responsibility for dynamic risk assessment."},
+                            "message": "Medium or higher risk location: a supervisor decides.",
+                        }
+                    ]
+                }
+            },
+            "from": "2026-10-01T00:00:00Z",
+            "to": "2026-11-01T00:00:00Z",
+        },
+    ),
+}

@@ -198,6 +198,14 @@ class ScreeningOut(Out):
     adds_markers: list[str]
 
 
+class EscalationOut(BaseModel):
+    parent_id: str
+    previous_decision: DecisionCode
+    direction: Literal["stricter", "unchanged", "looser"]
+    risk_lowered_by: list[str] = Field(description="Changes that lowered the risk; only these can loosen a decision.")
+    instructions: list[FindingOut] = Field(description="What the PCSO must do now when the deployment is no longer within the remit.")
+
+
 class AssessmentResponse(BaseModel):
     assessment_id: str
     decided_at: datetime
@@ -213,6 +221,9 @@ class AssessmentResponse(BaseModel):
     policy: PolicyRefOut
     warnings: list[WarningOut]
     screening: list[ScreeningOut]
+    abstraction_id: str | None = Field(default=None, description="The abstraction record this deployment created, pending authorisation (WMP 1.3).")
+    candidates_id: str | None = Field(default=None, description="The candidates request this decision was part of.")
+    escalation: EscalationOut | None = Field(default=None, description="For an escalation: what changed against the decision it follows.")
 
 
 class AssessmentRecordOut(BaseModel):
@@ -378,6 +389,191 @@ class Problem(BaseModel):
     errors: list[ProblemError] | None = None
 
 
+class EscalationRequest(Strict):
+    """What changed during the deployment. Flags and markers are added; cleared ones count as lowering the risk."""
+
+    flags: list[Flag] = Field(default_factory=list, max_length=10, description="Flags now reported, added to the call's.")
+    markers: list[Marker] = Field(default_factory=list, max_length=10, description="Location markers now known, added.")
+    clear_flags: list[Flag] = Field(default_factory=list, max_length=10, description="Flags that no longer apply (lowers the risk).")
+    clear_markers: list[Marker] = Field(default_factory=list, max_length=10, description="Markers that no longer apply (lowers the risk).")
+    risk_level: RiskLevel | None = None
+    phase: Phase | None = None
+    grade: Grade | None = None
+    description: str | None = Field(default=None, min_length=1, max_length=4000, description="The new narrative; risk words found earlier are kept as flags.")
+
+
+class CandidatesRequest(Strict):
+    force: str = Field(min_length=1, max_length=64)
+    task: Task = "attend"
+    call: CallIn
+    location: LocationIn
+    officers: list[OfficerIn] = Field(min_length=1, max_length=500, description="The PCSOs on duty who could take the call.")
+
+
+class CandidateOut(BaseModel):
+    rank: int
+    officer_id: str
+    assessment_id: str
+    decision: DecisionCode
+    may_assign: bool
+    deciding_reason: FindingOut
+    conditions: list[str]
+    powers_available: list[str]
+    powers_not_held: list[str]
+    transport: str
+    abstraction: bool | None = Field(description="Whether sending this officer abstracts them from their home LPA or neighbourhood.")
+    place_reasons: list[str] = Field(description="Why this officer is at this place in the ranking.")
+
+
+class CandidatesResponse(BaseModel):
+    candidates_id: str
+    decided_at: datetime
+    force: str
+    task: Task
+    call_type: str
+    deployable: int
+    policy: PolicyRefOut
+    candidates: list[CandidateOut]
+
+
+class MatrixCell(BaseModel):
+    decision: DecisionCode
+    code: str = Field(description="The deciding reason's code.")
+    clause: str = Field(description="The deciding clause, e.g. 'WMP 2.8.3'.")
+
+
+class MatrixRow(BaseModel):
+    call_type: str
+    name: str
+    classification: Literal["within_remit", "outside_remit"]
+    cells: dict[str, MatrixCell]
+
+
+class MatrixProfile(Strict):
+    training_status: TrainingStatus = "independent"
+    powers: list[str] = Field(default_factory=list, max_length=50, description="Designated power codes.")
+    in_uniform: bool = True
+    authorised_driver: bool = False
+    cycle_trained: bool = False
+    phase: Phase = "in_progress"
+    risk_level: RiskLevel = "low"
+    setting: Setting = "urban"
+
+
+class MatrixOut(BaseModel):
+    force: str
+    policy: PolicyRefOut
+    profile: MatrixProfile
+    tasks: list[Task]
+    rows: list[MatrixRow]
+
+
+AbstractionReason = Literal["out_of_area", "non_neighbourhood_duty", "other"]
+
+
+class AbstractionIn(Strict):
+    force: str = Field(min_length=1, max_length=64)
+    officer_id: str = Field(min_length=1, max_length=64)
+    home_lpa: str = Field(min_length=1, max_length=64)
+    home_neighbourhood: str | None = ShortText
+    lpa: str | None = ShortText
+    neighbourhood: str | None = ShortText
+    reason: AbstractionReason
+    description: str | None = Field(default=None, max_length=500, description="What the officer was taken to do.")
+    started_at: datetime
+    hours: float | None = Field(default=None, gt=0, le=24 * 31)
+
+
+class AuthorisationIn(Strict):
+    authorised_by: str = Field(min_length=1, max_length=100, description="Name and rank of the supervisor authorising.")
+    justification: str = Field(min_length=1, max_length=1000)
+    hours: float | None = Field(default=None, gt=0, le=24 * 31, description="How long the abstraction lasted, if now known.")
+
+
+class AbstractionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    force: str
+    officer_id: str
+    home_lpa: str | None
+    home_neighbourhood: str | None
+    lpa: str | None
+    neighbourhood: str | None
+    reason: AbstractionReason
+    description: str | None
+    source: Literal["assessment", "manual"]
+    assessment_id: str | None
+    started_at: datetime
+    hours: float | None
+    status: Literal["pending", "authorised"]
+    authorised_by: str | None
+    justification: str | None
+    authorised_at: datetime | None
+
+
+class OfficerAbstractions(BaseModel):
+    officer_id: str
+    abstractions: int
+    hours: float
+    review_required: bool = Field(description="Repeated or prolonged abstraction that supervisory ranks must review (WMP 1.3).")
+
+
+class LpaMonth(BaseModel):
+    lpa: str
+    month: str
+    abstractions: int
+    hours: float
+    hours_unknown: int = Field(description="Abstractions whose duration is not yet recorded.")
+    unauthorised: int
+    officers_for_review: list[OfficerAbstractions]
+
+
+class AbstractionReport(BaseModel):
+    month: str
+    lpa: str | None
+    review_threshold: dict[str, float]
+    lpas: list[LpaMonth]
+
+
+class ImpactRequest(Strict):
+    files: dict[str, dict[str, Any]] = Field(
+        min_length=1,
+        description="Candidate policy files by path under policy_data/, e.g. 'west-midlands/rules.json'; the rest is the current policy.",
+    )
+    from_: datetime | None = Field(default=None, alias="from")
+    to: datetime | None = None
+    limit: int = Field(default=100_000, ge=1, le=1_000_000, description="At most this many recorded decisions are replayed.")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ImpactTransition(BaseModel):
+    from_decision: DecisionCode
+    to_decision: DecisionCode
+    count: int
+    examples: list[str]
+
+
+class ImpactByCallType(BaseModel):
+    call_type: str
+    replayed: int
+    changed: int
+    transitions: dict[str, int]
+
+
+class ImpactOut(BaseModel):
+    force: str
+    current_digest: str
+    candidate_digest: str
+    replayed: int
+    changed: int
+    not_replayable: int = Field(description="Records the candidate policy rejects (e.g. a power code it no longer knows).")
+    truncated: bool
+    transitions: list[ImpactTransition]
+    by_call_type: list[ImpactByCallType]
+
+
 class Health(BaseModel):
     status: Literal["ok"]
 
@@ -386,3 +582,4 @@ class Readiness(BaseModel):
     status: Literal["ready"]
     policies: dict[str, str] = Field(description="Force id -> policy digest loaded.")
     store: Literal["ok"]
+    warnings: list[str] = Field(default_factory=list, description="E.g. a policy past its review date; the service stays ready.")

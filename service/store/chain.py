@@ -22,8 +22,10 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
+from sqlmodel import SQLModel
 
 from service.store.tables import AuditRecord, ChainHead
 
@@ -63,6 +65,8 @@ class NewEntry:
     policy_id: str | None = None
     policy_version: str | None = None
     policy_digest: str | None = None
+    # Rows for other tables that must commit with this entry, as (table name, values).
+    side_rows: tuple[tuple[str, dict[str, Any]], ...] = field(default=(), compare=False)
     content_digest: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -129,6 +133,12 @@ def append_locked(connection: Connection, entries: Sequence[NewEntry], head: tup
         appended.append(Appended(seq, digest))
         prev = digest
     connection.execute(insert(_records), rows)
+    side: dict[str, list[dict[str, Any]]] = {}
+    for entry in entries:
+        for table, values in entry.side_rows:
+            side.setdefault(table, []).append(values)
+    for table, values in side.items():
+        connection.execute(insert(SQLModel.metadata.tables[table]), values)
     connection.execute(update(_head).where(_head.c.id == HEAD_ID).values(seq=seq, digest=prev))
     return appended
 
@@ -139,16 +149,16 @@ class ChainWriter:
     def __init__(self, engine: Engine, *, max_batch: int = 512) -> None:
         self._engine = engine
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[NewEntry, Future[Appended]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Sequence[NewEntry], Future[list[Appended]]] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
 
-    def append(self, entry: NewEntry, *, timeout: float = 30.0) -> Appended:
-        """Block until the entry is committed; raise the store's error if it could not be."""
-        future: Future[Appended] = Future()
+    def append(self, entries: Sequence[NewEntry], *, timeout: float = 30.0) -> list[Appended]:
+        """Block until the entries are committed (together); raise the store's error if they could not be."""
+        future: Future[list[Appended]] = Future()
         self._ensure_started()
-        self._queue.put((entry, future))
+        self._queue.put((entries, future))
         return future.result(timeout=timeout)
 
     def _ensure_started(self) -> None:
@@ -177,7 +187,8 @@ class ChainWriter:
             if item is None:
                 break
             batch = [item]
-            while len(batch) < self._max_batch:
+            size = len(item[0])
+            while size < self._max_batch:
                 try:
                     more = self._queue.get_nowait()
                 except queue.Empty:
@@ -186,17 +197,20 @@ class ChainWriter:
                     stopping = True
                     break
                 batch.append(more)
+                size += len(more[0])
             self._commit(batch)
 
-    def _commit(self, batch: list[tuple[NewEntry, Future[Appended]]]) -> None:
+    def _commit(self, batch: list[tuple[Sequence[NewEntry], Future[list[Appended]]]]) -> None:
         try:
             with self._engine.begin() as connection:
                 head = lock_head(connection, datetime.now(UTC))
-                appended = append_locked(connection, [entry for entry, _ in batch], head)
+                appended = append_locked(connection, [entry for entries, _ in batch for entry in entries], head)
         except Exception as exc:  # noqa: BLE001 - every waiting caller must hear of the failure
-            logger.error("audit append failed for %d entries: %s", len(batch), type(exc).__name__)
+            logger.error("audit append failed for %d requests: %s", len(batch), type(exc).__name__)
             for _, future in batch:
                 future.set_exception(exc)
             return
-        for (_, future), result in zip(batch, appended, strict=True):
-            future.set_result(result)
+        position = 0
+        for entries, future in batch:
+            future.set_result(appended[position : position + len(entries)])
+            position += len(entries)

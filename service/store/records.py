@@ -139,10 +139,10 @@ class AuditStore:
         except SQLAlchemyError as exc:
             raise StoreUnavailable("The record store cannot be read at the moment.") from exc
 
-    def append(self, entry: NewEntry) -> Appended:
-        """Commit the entry, or raise StoreUnavailable so that no unrecorded decision is returned."""
+    def append(self, *entries: NewEntry) -> list[Appended]:
+        """Commit the entries together, or raise StoreUnavailable so that no unrecorded decision is returned."""
         try:
-            return self.writer.append(entry)
+            return self.writer.append(entries)
         except Exception as exc:
             raise StoreUnavailable(
                 "The decision was not recorded, so it is not returned; retry, or resource the call without it."
@@ -206,6 +206,29 @@ class AuditStore:
             result = connection.execution_options(stream_results=True, yield_per=VERIFY_BATCH).execute(query)
             try:
                 yield from (_exported(_stored(row)) for row in result)
+            finally:
+                result.close()
+
+    def decisions_for_replay(
+        self, *, force: str, recorded_from: datetime | None, recorded_to: datetime | None, limit: int
+    ) -> Iterator[tuple[str, str, str, str, datetime]]:
+        """(id, call type, decision, request JSON, time) of recorded decisions, oldest first."""
+        conditions = [_records.c.kind.in_(DECISION_KINDS), _records.c.force == force]
+        if recorded_from is not None:
+            conditions.append(_records.c.recorded_at >= recorded_from)
+        if recorded_to is not None:
+            conditions.append(_records.c.recorded_at < recorded_to)
+        query = (
+            select(_records.c.id, _records.c.call_type, _records.c.decision, _records.c.request_json, _records.c.recorded_at)
+            .where(*conditions)
+            .order_by(_records.c.seq)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            result = connection.execution_options(stream_results=True, yield_per=VERIFY_BATCH).execute(query)
+            try:
+                for row in result:
+                    yield row.id, row.call_type, row.decision, row.request_json, row.recorded_at
             finally:
                 result.close()
 

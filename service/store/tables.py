@@ -87,3 +87,33 @@ class AuditCheckpoint(SQLModel, table=True):
     cutoff: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     purged_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     purge_record_id: str = Field(max_length=36)
+
+
+class Abstraction(SQLModel, table=True):
+    """A PCSO taken away from core neighbourhood duties (WMP 1.3): pending until authorised."""
+
+    __tablename__ = "abstraction"
+    __table_args__ = (
+        Index("ix_abstraction_lpa_started", "home_lpa", "started_at"),
+        Index("ix_abstraction_officer_started", "officer_id", "started_at"),
+    )
+
+    id: str = Field(max_length=36, primary_key=True)
+    force: str = Field(max_length=64)
+    officer_id: str = Field(max_length=64)
+    home_lpa: str | None = Field(default=None, max_length=64)
+    home_neighbourhood: str | None = Field(default=None, max_length=64)
+    lpa: str | None = Field(default=None, max_length=64)
+    neighbourhood: str | None = Field(default=None, max_length=64)
+    reason: str = Field(max_length=32)
+    description: str | None = Field(default=None, max_length=500)
+    source: str = Field(max_length=16)
+    assessment_id: str | None = Field(default=None, max_length=36)
+    started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    hours: float | None = Field(default=None)
+    status: str = Field(max_length=16)
+    authorised_by: str | None = Field(default=None, max_length=100)
+    justification: str | None = Field(default=None, max_length=1000)
+    authorised_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    recorded_by_role: str = Field(max_length=16)

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Response
 
-from service.api.deps import AssessmentReader, Assessor, ClockDep, IdFactoryDep, RegistryDep, StoreDep
-from service.api.examples import ASSESSMENT_EXAMPLES
+from service.api.deps import AssessmentReader, Assessor, ClockDep, Escalator, IdFactoryDep, RegistryDep, StoreDep
+from service.api.examples import ASSESSMENT_EXAMPLES, ESCALATION_EXAMPLES
 from service.api.responses import problems
-from service.api.schemas import AssessmentPage, AssessmentQuery, AssessmentRecordOut, AssessmentRequest, AssessmentResponse
+from service.api.schemas import AssessmentPage, AssessmentQuery, AssessmentRecordOut, AssessmentRequest, AssessmentResponse, EscalationRequest
 from service.assessing import assess, list_assessments, read_assessment
+from service.escalating import escalate_assessment
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
 
@@ -36,7 +37,7 @@ def create_assessment(
     clock: ClockDep,
     new_id: IdFactoryDep,
 ) -> Response:
-    payload = assess(body, registry=registry, store=store, caller=caller, now=clock(), assessment_id=new_id())
+    payload = assess(body, registry=registry, store=store, caller=caller, now=clock(), new_id=new_id)
     return Response(content=payload, media_type="application/json")
 
 
@@ -72,3 +73,29 @@ def get_assessment(
     store: StoreDep,
 ) -> AssessmentRecordOut:
     return read_assessment(store, assessment_id, caller=caller)
+
+
+@router.post(
+    "/{assessment_id}/escalations",
+    response_model=AssessmentResponse,
+    summary="The situation changed during the deployment",
+    description=(
+        "For the dispatcher when the PCSO or the caller reports something new (a weapon, violence, a higher risk, or the scene "
+        "now secured by officers): a fresh decision for the same call, task and officer, linked to the one it follows and recorded. "
+        "A decision only gets stricter unless the change itself lowers the risk, and `escalation.risk_lowered_by` says which. "
+        "When the deployment is no longer within the remit, `escalation.instructions` tells the PCSO what to do now "
+        "(disengage, withdraw, observe and report, request officer support) with the clauses."
+    ),
+    responses=problems(401, 403, 404, 422, 503),
+)
+def create_escalation(
+    assessment_id: Annotated[str, Path(min_length=1, max_length=64)],
+    body: Annotated[EscalationRequest, Body(openapi_examples=ESCALATION_EXAMPLES)],
+    caller: Escalator,
+    registry: RegistryDep,
+    store: StoreDep,
+    clock: ClockDep,
+    new_id: IdFactoryDep,
+) -> Response:
+    payload = escalate_assessment(assessment_id, body, registry=registry, store=store, caller=caller, now=clock(), new_id=new_id)
+    return Response(content=payload, media_type="application/json")

@@ -5,13 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse
 
-from service.api.deps import AnyRole, RegistryDep
+from service.api.deps import AnyRole, BrowserMatrixReader, ClockDep, ImpactAnalyst, MatrixReader, RegistryDep, SettingsDep, StoreDep
+from service.api.examples import IMPACT_EXAMPLES
+from service.api.negotiation import wants_csv
 from service.api.responses import problems
-from service.api.schemas import CallTypeOut, PolicyDetail, PolicySummary, PowerCatalogue, TaskOut
+from service.api.schemas import CallTypeOut, ImpactOut, ImpactRequest, MatrixOut, MatrixProfile, PolicyDetail, PolicySummary, PowerCatalogue, TaskOut
 from service.assessing import policy_for
 from service.catalogue import call_type_entries, policy_detail, policy_summary, power_catalogue, task_entries
+from service.impact import candidate_registry, replay
+from service.matrix import build_matrix, matrix_csv, matrix_html
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 ForceId = Annotated[str, Path(min_length=1, max_length=64, description="Policy set id", examples=["west-midlands", "kent"])]
@@ -72,3 +77,65 @@ def list_powers(force: ForceId, registry: RegistryDep, caller: AnyRole) -> Power
 )
 def list_tasks(force: ForceId, registry: RegistryDep, caller: AnyRole) -> list[TaskOut]:
     return task_entries(policy_for(registry, force))
+
+
+@router.get(
+    "/{force}/matrix",
+    response_model=MatrixOut,
+    summary="Deployability matrix for an officer profile",
+    description=(
+        "For duty planners: for an officer profile (training status, designated powers, uniform, driver, cycle), every call type "
+        "against every task, with the decision and the clause that decides it. Send `Accept: text/csv` for a spreadsheet; "
+        "`/matrix.html` is the same as a printable page."
+    ),
+    responses={200: {"content": {"text/csv": {}}}, **problems(401, 403, 404, 422)},
+)
+def matrix(
+    force: ForceId, request: Request, profile: Annotated[MatrixProfile, Query()], registry: RegistryDep, caller: MatrixReader, clock: ClockDep
+) -> MatrixOut | Response:
+    result = build_matrix(policy_for(registry, force), profile, now=clock())
+    if wants_csv(request):
+        return Response(matrix_csv(result), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{force}-matrix.csv"'})
+    return result
+
+
+@router.get(
+    "/{force}/matrix.html",
+    response_class=HTMLResponse,
+    summary="Deployability matrix as a printable page",
+    description=(
+        "The matrix as an HTML table a planner can open in a browser and print. The browser asks for a user name and password: "
+        "any user name, and an API key as the password (a bearer key works too)."
+    ),
+    responses=problems(401, 403, 404, 422),
+)
+def matrix_page(
+    force: ForceId, profile: Annotated[MatrixProfile, Query()], registry: RegistryDep, caller: BrowserMatrixReader, clock: ClockDep
+) -> HTMLResponse:
+    return HTMLResponse(matrix_html(build_matrix(policy_for(registry, force), profile, now=clock())))
+
+
+@router.post(
+    "/{force}/impact",
+    response_model=ImpactOut,
+    summary="Replay recorded decisions through a candidate policy",
+    description=(
+        "For policy authors before a change goes live: give candidate policy files (same format and schemas as policy_data/, "
+        "by path such as 'west-midlands/rules.json') and a time window; the recorded decisions of that window are decided again "
+        "under the candidate, and the answer says how many would change, from what to what, by call type, with example ids. "
+        "Nothing is recorded and the live policy is not touched."
+    ),
+    responses=problems(401, 403, 404, 422, 503),
+)
+def impact(
+    force: ForceId,
+    body: Annotated[ImpactRequest, Body(openapi_examples=IMPACT_EXAMPLES)],
+    registry: RegistryDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    caller: ImpactAnalyst,
+) -> ImpactOut:
+    current = policy_for(registry, force)
+    candidate = policy_for(candidate_registry(settings.policy_dir, settings.schema_dir, body.files), force)
+    records = store.decisions_for_replay(force=force, recorded_from=body.from_, recorded_to=body.to, limit=body.limit)
+    return replay(current, candidate, records, limit=body.limit)

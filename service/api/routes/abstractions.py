@@ -1,0 +1,90 @@
+"""Abstraction records (WMP 1.3) and the monthly report."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+
+from service.abstractions import abstraction_report, authorise_abstraction, record_abstraction, report_csv
+from service.api.deps import (
+    AbstractionAuthoriser,
+    AbstractionRecorder,
+    AbstractionStoreDep,
+    ClockDep,
+    IdFactoryDep,
+    RegistryDep,
+    ReportReader,
+)
+from service.api.examples import ABSTRACTION_EXAMPLES, AUTHORISATION_EXAMPLES
+from service.api.negotiation import wants_csv
+from service.api.responses import problems
+from service.api.schemas import AbstractionIn, AbstractionOut, AbstractionReport, AuthorisationIn
+
+router = APIRouter(tags=["abstractions"])
+AbstractionId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.post(
+    "/v1/abstractions",
+    response_model=AbstractionOut,
+    status_code=201,
+    summary="Record an abstraction",
+    description=(
+        "For a supervisor or planner when a PCSO is taken off core neighbourhood duties other than through an assessment "
+        "(an event, a cover shift): recorded pending authorisation, as WMP 1.3 requires. Deployments the service decides "
+        "create these themselves (`abstraction_id` in the decision)."
+    ),
+    responses=problems(401, 403, 404, 422, 503),
+)
+def create_abstraction(
+    body: Annotated[AbstractionIn, Body(openapi_examples=ABSTRACTION_EXAMPLES)],
+    caller: AbstractionRecorder,
+    registry: RegistryDep,
+    store: AbstractionStoreDep,
+    clock: ClockDep,
+    new_id: IdFactoryDep,
+) -> AbstractionOut:
+    return record_abstraction(body, registry=registry, store=store, caller=caller, now=clock(), new_id=new_id)
+
+
+@router.post(
+    "/v1/abstractions/{abstraction_id}/authorisation",
+    response_model=AbstractionOut,
+    summary="Authorise an abstraction",
+    description="For the supervisor: who authorised the abstraction and why, and how long it lasted if known (WMP 1.3: authorised, justified and recorded).",
+    responses=problems(401, 403, 404, 422, 503),
+)
+def authorise(
+    abstraction_id: AbstractionId,
+    body: Annotated[AuthorisationIn, Body(openapi_examples=AUTHORISATION_EXAMPLES)],
+    caller: AbstractionAuthoriser,
+    store: AbstractionStoreDep,
+    clock: ClockDep,
+    new_id: IdFactoryDep,
+) -> AbstractionOut:
+    return authorise_abstraction(abstraction_id, body, store=store, caller=caller, now=clock(), new_id=new_id)
+
+
+@router.get(
+    "/v1/reports/abstractions",
+    response_model=AbstractionReport,
+    summary="Monthly abstraction report per LPA",
+    description=(
+        "For the LPA's monthly abstraction review (WMP 1.3): per home LPA, the number and hours of abstractions, how many are "
+        "still unauthorised, and the officers repeatedly or for long abstracted, whom supervisory ranks must review. "
+        "Send `Accept: text/csv` for a spreadsheet."
+    ),
+    responses={200: {"content": {"text/csv": {}}}, **problems(401, 403, 422, 503)},
+)
+def report(
+    request: Request,
+    caller: ReportReader,
+    store: AbstractionStoreDep,
+    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"], description="YYYY-MM")],
+    lpa: Annotated[str | None, Query(max_length=64, description="One home LPA; all when omitted.")] = None,
+) -> AbstractionReport | Response:
+    result = abstraction_report(store, month=month, lpa=lpa)
+    if wants_csv(request):
+        return Response(report_csv(result), media_type="text/csv; charset=utf-8")
+    return result

@@ -1,0 +1,38 @@
+"""POST /v1/candidates: one call, every PCSO on duty, ranked."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+
+from service.api.deps import Assessor, ClockDep, IdFactoryDep, RegistryDep, StoreDep
+from service.api.examples import CANDIDATES_EXAMPLES
+from service.api.responses import problems
+from service.api.schemas import CandidatesRequest, CandidatesResponse
+from service.candidates import rank_candidates
+
+router = APIRouter(prefix="/v1/candidates", tags=["dispatch"])
+
+
+@router.post(
+    "",
+    response_model=CandidatesResponse,
+    summary="Choose among the PCSOs on duty for one call",
+    description=(
+        "For the CAD when resourcing a call: send the call once with every PCSO on duty (up to 500) and get each officer's "
+        "decision, deployable officers first, ranked by fewest conditions, no abstraction from their own neighbourhood, "
+        "holding the powers the call may need, able to travel as the location needs, and training status, with the reasons "
+        "for each place. Every officer's decision is recorded (fetch it by `assessment_id`)."
+    ),
+    responses=problems(401, 403, 404, 422, 503),
+)
+def candidates(
+    body: Annotated[CandidatesRequest, Body(openapi_examples=CANDIDATES_EXAMPLES)],
+    caller: Assessor,
+    registry: RegistryDep,
+    store: StoreDep,
+    clock: ClockDep,
+    new_id: IdFactoryDep,
+) -> CandidatesResponse:
+    return rank_candidates(body, registry=registry, store=store, caller=caller, now=clock(), new_id=new_id)

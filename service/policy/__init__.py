@@ -1,0 +1,1 @@
+"""Command-line tools for policy authors: `python -m service.policy validate|impact`."""

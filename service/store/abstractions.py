@@ -1,0 +1,90 @@
+"""Abstraction records: created with the deployments that abstract, recorded directly, authorised."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from service.errors import StoreUnavailable
+from service.store.chain import NewEntry, append_locked, lock_head
+from service.store.records import AuditStore
+from service.store.tables import Abstraction
+
+_abstractions = Abstraction.__table__
+
+
+class AbstractionStore:
+    """Reads and changes abstraction rows; every change is also an entry in the audit chain."""
+
+    def __init__(self, audit: AuditStore) -> None:
+        self.audit = audit
+        self.engine: Engine = audit.engine
+
+    def create(self, row: dict[str, Any], *, caller_role: str, caller_key_id: str) -> None:
+        """Record an abstraction reported directly (not through an assessment)."""
+        self.audit.append(
+            NewEntry(
+                id=row["id"], kind="abstraction", recorded_at=row["recorded_at"], force=row["force"], officer_id=row["officer_id"],
+                caller_role=caller_role, caller_key_id=caller_key_id, request_json=json.dumps(_jsonable(row), sort_keys=True),
+                response_json=json.dumps({"status": row["status"]}), side_rows=(("abstraction", row),),
+            )
+        )
+
+    def get(self, abstraction_id: str) -> dict[str, Any] | None:
+        try:
+            with self.engine.connect() as connection:
+                row = connection.execute(select(_abstractions).where(_abstractions.c.id == abstraction_id)).first()
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable("The record store cannot be read at the moment.") from exc
+        return dict(row._mapping) if row is not None else None
+
+    def authorise(
+        self, abstraction_id: str, *, record_id: str, authorised_by: str, justification: str, hours: float | None,
+        now: datetime, caller_role: str, caller_key_id: str,
+    ) -> dict[str, Any] | None:
+        """Mark it authorised and record who and why, in one transaction with its audit entry."""
+        changes: dict[str, Any] = {"status": "authorised", "authorised_by": authorised_by, "justification": justification, "authorised_at": now}
+        if hours is not None:
+            changes["hours"] = hours
+        try:
+            with self.engine.begin() as connection:
+                head = lock_head(connection, now)
+                current = connection.execute(select(_abstractions).where(_abstractions.c.id == abstraction_id)).first()
+                if current is None:
+                    return None
+                connection.execute(update(_abstractions).where(_abstractions.c.id == abstraction_id).values(**changes))
+                append_locked(
+                    connection,
+                    [
+                        NewEntry(
+                            id=record_id, kind="authorisation", recorded_at=now, force=current.force, officer_id=current.officer_id,
+                            parent_id=abstraction_id, caller_role=caller_role, caller_key_id=caller_key_id,
+                            request_json=json.dumps(_jsonable({"abstraction_id": abstraction_id, **changes}), sort_keys=True),
+                            response_json=json.dumps({"status": "authorised"}),
+                        )
+                    ],
+                    head,
+                )
+                row = connection.execute(select(_abstractions).where(_abstractions.c.id == abstraction_id)).one()
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable("The authorisation could not be recorded.") from exc
+        return dict(row._mapping)
+
+    def in_period(self, *, start: datetime, end: datetime, home_lpa: str | None) -> list[dict[str, Any]]:
+        """Abstractions that started in [start, end), optionally for one home LPA."""
+        query = select(_abstractions).where(_abstractions.c.started_at >= start, _abstractions.c.started_at < end)
+        if home_lpa is not None:
+            query = query.where(_abstractions.c.home_lpa == home_lpa)
+        try:
+            with self.engine.connect() as connection:
+                return [dict(row._mapping) for row in connection.execute(query.order_by(_abstractions.c.started_at))]
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable("The record store cannot be read at the moment.") from exc
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in row.items()}
