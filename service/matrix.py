@@ -9,7 +9,7 @@ from datetime import datetime
 
 from service.api.schemas import MatrixCell, MatrixOut, MatrixProfile, MatrixRow, PolicyRefOut
 from service.engine.assessment import AssessmentInput, CallInput, LocationInput, OfficerInput
-from service.engine.decide import check_request, decide
+from service.engine.decide import check_request, decide, decide_outcome
 from service.engine.policy import TASKS, PolicySet
 from service.errors import InvalidRequest, field_path
 
@@ -39,19 +39,17 @@ def build_matrix(policy: PolicySet, profile: MatrixProfile, *, now: datetime) ->
             errors=[{"field": field_path(("powers", p.field[-1])), "message": p.message, "code": p.code} for p in problems],
         )
     rows = []
-    policy_ref = None
     for call_type in policy.call_types.values():
         cells = {}
         for task in TASKS:
             request = AssessmentInput(force=policy.id, task=task, call=CallInput(type=call_type.code, phase=profile.phase), location=location, officer=officer)
-            decision = decide(policy, request, now=now)
-            policy_ref = decision.policy
-            deciding = decision.reasons[0]
-            cells[task] = MatrixCell(decision=decision.decision, code=deciding.code, clause=deciding.citation.label)
+            decision, deciding = decide_outcome(policy, request)
+            cells[task] = MatrixCell(decision=decision, code=deciding.code, clause=deciding.citation.label)
         rows.append(MatrixRow(call_type=call_type.code, name=call_type.name, classification=call_type.classification, cells=cells))
+    sample = AssessmentInput(force=policy.id, call=CallInput(type=next(iter(policy.call_types))), location=location, officer=officer)
     return MatrixOut(
         force=policy.id,
-        policy=PolicyRefOut.model_validate(policy_ref, from_attributes=True),
+        policy=PolicyRefOut.model_validate(decide(policy, sample, now=now).policy, from_attributes=True),
         profile=profile,
         tasks=list(TASKS),
         rows=rows,

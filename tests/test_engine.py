@@ -9,9 +9,9 @@ from pathlib import Path
 
 from conftest import FIXED_NOW, POLICY_DIR, SCHEMA_DIR
 from service.engine.assessment import AssessmentInput, CallInput, LocationInput, OfficerInput
-from service.engine.decide import check_request, decide
+from service.engine.decide import check_request, decide, decide_outcome
 from service.engine.loader import load_registry
-from service.engine.policy import PolicyRegistry
+from service.engine.policy import TASKS, PolicyRegistry
 
 OFFICER = OfficerInput(id="PCSO 7", designated_powers=("traffic.direct", "require_name_address"), training_status="independent", in_uniform=True)
 
@@ -112,3 +112,21 @@ def test_decision_is_deterministic_for_the_same_inputs(registry: PolicyRegistry)
     first = decide(wmp, request(description="man with a knife"), now=FIXED_NOW)
     second = decide(wmp, request(description="man with a knife"), now=FIXED_NOW)
     assert first == second and first.decided_at == FIXED_NOW
+
+
+def test_decide_outcome_agrees_with_decide_everywhere(registry: PolicyRegistry) -> None:
+    checked = 0
+    for force, policy in registry.sets.items():
+        for call_type in list(policy.call_types) + ["unknown.code"]:
+            for task in TASKS:
+                for phase in ("in_progress", "scene_secured"):
+                    request = replace(request_for(force, call_type, phase), task=task)
+                    full = decide(policy, request, now=FIXED_NOW)
+                    decision, deciding = decide_outcome(policy, request)
+                    assert (decision, deciding.code, deciding.citation) == (full.decision, full.reasons[0].code, full.reasons[0].citation)
+                    checked += 1
+    assert checked == 2 * 49 * 10 * 2
+
+
+def request_for(force: str, call_type: str, phase: str) -> AssessmentInput:
+    return AssessmentInput(force=force, call=CallInput(type=call_type, phase=phase), location=LocationInput(risk_level="medium"), officer=OFFICER)

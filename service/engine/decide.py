@@ -328,6 +328,20 @@ def _warnings(
     return tuple(warnings)
 
 
+def decide_outcome(policy: PolicySet, request: AssessmentInput) -> tuple[str, Finding]:
+    """Only the decision and its deciding reason: for tables of many decisions (the matrix)."""
+    call_type = policy.call_types.get(request.call.type)
+    hits = _screen(policy, request.call.description)
+    evaluation = _Evaluation(policy, _base_facts(policy, request, call_type, hits, request.call.phase), call_type)
+    matched, facts = evaluation.for_task(request.task)
+    level, by_fallback = _level(matched)
+    deciding = policy.fallback if by_fallback else max(
+        (rule for rule in matched if rule.level is not None and rule.level != LEVEL_CONDITION),
+        key=lambda rule: rule.level if rule.level is not None else -1,
+    )
+    return DECISIONS[level], _finding(deciding, evaluation.base, facts, policy, call_type, request)
+
+
 def decide(policy: PolicySet, request: AssessmentInput, *, now: datetime) -> Decision:
     """Decide whether the officer may be assigned to the task for this call, and on what terms."""
     call_type = policy.call_types.get(request.call.type)
