@@ -24,11 +24,13 @@ RUN useradd --system --uid 10001 --no-create-home --home-dir /app pcso \
 USER pcso
 
 # API_KEYS must be supplied at run time (key:role,...); DATABASE_URL defaults to SQLite in /app/var.
+# PROMETHEUS_MULTIPROC_DIR lets /metrics add up every worker's figures; it is emptied at start.
 ENV PORT=8000 \
     WEB_CONCURRENCY=1 \
     POLICY_DIR=/app/policy_data \
-    SCHEMA_DIR=/app/schemas
+    SCHEMA_DIR=/app/schemas \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/pcso-metrics
 EXPOSE 8000
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["python", "-m", "service.healthcheck"]
-CMD ["sh", "-c", "exec uvicorn service.main:app --host 0.0.0.0 --port \"$PORT\" --workers \"$WEB_CONCURRENCY\""]
+CMD ["sh", "-c", "rm -rf \"$PROMETHEUS_MULTIPROC_DIR\" && mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\" && exec uvicorn service.main:app --host 0.0.0.0 --port \"$PORT\" --workers \"$WEB_CONCURRENCY\""]

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from service.api.access import Caller, Permission
 from service.api.schemas import (
     AssessmentPage,
@@ -19,6 +21,8 @@ from service.engine.assessment import Decision
 from service.engine.decide import check_request, decide
 from service.engine.policy import PolicyRegistry, PolicySet
 from service.errors import InvalidRequest, NotFound, field_path
+from service.idempotent import Completion
+from service.observability import note_decision
 from service.store.chain import NewEntry
 from service.store.records import AuditStore, RecordFilter, StoredRecord, decode_cursor, encode_cursor
 
@@ -100,6 +104,7 @@ def record_entry(
     payload: str,
     parent_id: str | None = None,
     abstraction: tuple[str, str] | None = None,
+    side_effects: tuple[Callable[[Connection], None], ...] = (),
 ) -> NewEntry:
     """The audit entry for one decision, with the abstraction row that must commit with it."""
     side_rows: tuple[tuple[str, dict[str, Any]], ...] = ()
@@ -137,6 +142,7 @@ def record_entry(
         request_json=body.model_dump_json(),
         response_json=payload,
         side_rows=side_rows,
+        side_effects=side_effects,
     )
 
 
@@ -148,8 +154,9 @@ def assess(
     caller: Caller,
     now: datetime,
     new_id: Callable[[], str],
-) -> str:
-    """Decide and record one assessment; returns the JSON body that was recorded."""
+    completion: Completion | None = None,
+) -> tuple[int, str]:
+    """Decide and record one assessment; returns the status and the JSON body that was recorded."""
     policy = policy_for(registry, body.force, field="force")
     decision = decide(policy, checked_request(policy, body), now=now)
     assessment_id = new_id()
@@ -165,10 +172,11 @@ def assess(
     store.append(
         record_entry(
             kind="assessment", record_id=assessment_id, body=body, decision=decision, policy=policy, caller=caller,
-            now=now, payload=payload, abstraction=abstraction,
+            now=now, payload=payload, abstraction=abstraction, side_effects=(completion(200, payload),) if completion else (),
         )
     )
-    return payload
+    note_decision(force=policy.id, decision=decision.decision, policy_version=policy.version, officer_id=body.officer.id)
+    return 200, payload
 
 
 def visible_record(store: AuditStore, record_id: str, *, caller: Caller) -> StoredRecord:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from service.api.access import Caller
@@ -12,6 +13,8 @@ from service.engine.assessment import Decision
 from service.engine.decide import decide
 from service.engine.policy import DECISIONS, PolicyRegistry
 from service.errors import InvalidRequest
+from service.idempotent import Completion
+from service.observability import note_decision
 from service.store.records import AuditStore
 
 TRAINING_ORDER = {"independent": 0, "coaching": 1, "foundation": 2}
@@ -65,8 +68,9 @@ def rank_candidates(
     caller: Caller,
     now: datetime,
     new_id: Callable[[], str],
-) -> CandidatesResponse:
-    """Decide the call for every officer, record each decision, and rank them."""
+    completion: Completion | None = None,
+) -> tuple[int, str]:
+    """Decide the call for every officer, record each decision, rank them; returns status and JSON."""
     ids = [officer.id for officer in body.officers]
     if len(set(ids)) != len(ids):
         duplicate = next(i for i, officer_id in enumerate(ids) if ids.index(officer_id) != i)
@@ -97,7 +101,6 @@ def rank_candidates(
             )
         )
         places.append((_rank_key(single, decision), single, decision, assessment_id))
-    store.append(*entries)
     places.sort(key=lambda place: place[0])
     candidates = [
         CandidateOut(
@@ -116,7 +119,7 @@ def rank_candidates(
         )
         for rank, (_key, single, decision, assessment_id) in enumerate(places, start=1)
     ]
-    return CandidatesResponse(
+    payload = CandidatesResponse(
         candidates_id=candidates_id,
         decided_at=now,
         force=policy.id,
@@ -125,4 +128,10 @@ def rank_candidates(
         deployable=sum(1 for c in candidates if c.may_assign),
         policy=PolicyRefOut.model_validate(decided[0][1].policy, from_attributes=True),
         candidates=candidates,
-    )
+    ).model_dump_json()
+    if completion is not None:
+        entries[-1] = replace(entries[-1], side_effects=(completion(200, payload),))
+    store.append(*entries)
+    for single, decision in decided:
+        note_decision(force=policy.id, decision=decision.decision, policy_version=policy.version, officer_id=single.officer.id)
+    return 200, payload

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     schema_dir: Path = Path("schemas")
     log_level: str = "INFO"
     migrate_on_start: bool = True
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
     retention_days: int | None = Field(default=None, ge=1)
 
     @field_validator("database_url")

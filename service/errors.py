@@ -80,9 +80,6 @@ class NotReady(ServiceError):
     title = "The service is not ready"
 
 
-PROBLEM_TYPES: dict[str, type[ServiceError]] = {
-    cls.slug: cls for cls in (InvalidRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, StoreUnavailable, NotReady, ServiceError)
-}
 
 
 def field_path(location: tuple[str | int, ...]) -> str:
@@ -91,3 +88,15 @@ def field_path(location: tuple[str | int, ...]) -> str:
     for part in location:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text or "body"
+
+
+class Conflict(ServiceError):
+    status_code = 409
+    slug = "conflict"
+    title = "A request with this Idempotency-Key is still in progress"
+
+
+class PayloadTooLarge(ServiceError):
+    status_code = 413
+    slug = "payload-too-large"
+    title = "The request body is too large"

@@ -11,6 +11,8 @@ from service.assessing import abstraction_for, checked_request, policy_for, reco
 from service.engine.escalate import escalate
 from service.engine.policy import PolicyRegistry
 from service.errors import InvalidRequest
+from service.idempotent import Completion
+from service.observability import note_decision
 from service.store.records import AuditStore
 
 
@@ -44,8 +46,9 @@ def escalate_assessment(
     caller: Caller,
     now: datetime,
     new_id: Callable[[], str],
-) -> str:
-    """Decide the changed deployment, record it linked to its parent, and return the recorded JSON."""
+    completion: Completion | None = None,
+) -> tuple[int, str]:
+    """Decide the changed deployment, record it linked to its parent; returns the status and recorded JSON."""
     if change == EscalationRequest():
         raise InvalidRequest("Nothing changed: give at least one of flags, markers, clear_flags, clear_markers, risk_level, phase, grade, description.")
     parent = visible_record(store, parent_id, caller=caller)
@@ -74,6 +77,8 @@ def escalate_assessment(
         record_entry(
             kind="escalation", record_id=record_id, body=updated, decision=decision, policy=policy, caller=caller,
             now=now, payload=payload, parent_id=parent.id, abstraction=abstraction,
+            side_effects=(completion(200, payload),) if completion else (),
         )
     )
-    return payload
+    note_decision(force=policy.id, decision=decision.decision, policy_version=policy.version, officer_id=updated.officer.id)
+    return 200, payload

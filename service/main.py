@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,13 +15,18 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api.access import KeyRing
+from service.api.docs import install_docs
+from service.api.middleware import RequestMiddleware
 from service.api.routes import abstractions, assessments, audit, candidates, health, policies
 from service.config import Settings, get_settings
 from service.engine.loader import PolicyLoadError, load_registry
+from service.logging_setup import configure_logging
+from service.metrics import Metrics
 from service.errors import PROBLEM_MEDIA_TYPE, InvalidRequest, MethodNotAllowed, NotFound, ServiceError, field_path
 from service.store import migrate
 from service.store.database import make_engine
 from service.store.abstractions import AbstractionStore
+from service.store.idempotency import IdempotencyStore
 from service.store.records import AuditStore
 
 logger = logging.getLogger("service")
@@ -106,6 +112,8 @@ def _custom_openapi(app: FastAPI) -> dict[str, Any]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; policy and store are set up when it starts."""
     settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -120,8 +128,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else:
             migrate.check(engine)
         app.state.settings = settings
+        metrics.policy_loaded(app.state.registry, today=datetime.now(UTC).date())
         app.state.store = AuditStore(engine)
         app.state.abstractions = AbstractionStore(app.state.store)
+        app.state.idempotency = IdempotencyStore(engine)
         app.state.keyring = KeyRing(settings.callers)
         if not settings.callers:
             logger.warning("API_KEYS is empty: every endpoint except the health checks will answer 401")
@@ -136,7 +146,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    app.state.metrics = metrics
+    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    install_docs(app)
     app.include_router(assessments.router)
     app.include_router(candidates.router)
     app.include_router(abstractions.router)

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,8 +37,7 @@ def wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> Non
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stderr.read() if process.stderr else ""
-            raise AssertionError(f"server exited with {process.returncode}: {output}")
+            raise AssertionError(f"server exited with {process.returncode}: {_log_of(process)}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
                 return
@@ -47,23 +47,37 @@ def wait_ready(port: int, process: subprocess.Popen, timeout: float = 60) -> Non
     raise AssertionError("server did not become ready")
 
 
+def _log_of(process: subprocess.Popen) -> str:
+    return Path(process.log_path).read_text(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
+
+
 def start_uvicorn(env: dict[str, str], *, workers: int = 1) -> subprocess.Popen:
-    """uvicorn service.main:app in its own process group, on env['PORT']."""
+    """uvicorn service.main:app in its own process group, on env['PORT'].
+
+    Its log goes to a file, not a pipe: a pipe nobody reads fills up and stalls the server.
+    """
     command = [str(VENV_BIN / "uvicorn"), "service.main:app", "--host", "127.0.0.1", "--port", env["PORT"], "--workers", str(workers), "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    wait_ready(int(env["PORT"]), process)
+    log = tempfile.NamedTemporaryFile("w", prefix="uvicorn-", suffix=".log", delete=False)  # noqa: SIM115 - closed below
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True, start_new_session=True)
+    log.close()
+    process.log_path = log.name  # type: ignore[attr-defined]
+    try:
+        wait_ready(int(env["PORT"]), process)
+    except AssertionError:
+        stop(process)
+        raise
     return process
 
 
 def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    """Signal the whole process group (workers included) and reap it."""
+    """Signal the whole process group (workers included), reap it, and keep what it wrote to stderr."""
     try:
         os.killpg(process.pid, sig)
     except ProcessLookupError:
         pass
     process.wait(timeout=30)
-    if process.stderr:
-        process.stderr.close()
+    process.stderr_text = _log_of(process)  # type: ignore[attr-defined]
+    Path(process.log_path).unlink(missing_ok=True)  # type: ignore[attr-defined]
 
 
 @contextmanager

@@ -34,6 +34,7 @@ EXPECTED = {
     ("POST", "/v1/policies/{force}/impact"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
     ("GET", "/healthz"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200, None: 200},
     ("GET", "/readyz"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200, None: 200},
+    ("GET", "/metrics"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200, None: 200},
 }
 BODY = {
     "force": "kent",

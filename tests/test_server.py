@@ -34,16 +34,17 @@ def dockerfile_instruction(name: str) -> list[str]:
 @pytest.fixture
 def dockerfile_server(tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     port = free_port()
-    env = file_env(tmp_path, port)
-    process = subprocess.Popen(dockerfile_instruction("CMD"), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    env = file_env(tmp_path, port, WEB_CONCURRENCY="2", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
+    log = tmp_path / "server.log"
+    with log.open("w") as handle:
+        process = subprocess.Popen(dockerfile_instruction("CMD"), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=handle, text=True)
+    process.log_path = str(log)  # type: ignore[attr-defined]
     try:
         wait_ready(port, process)
         yield port, env
     finally:
         process.terminate()
         process.wait(timeout=15)
-        if process.stderr:
-            process.stderr.close()
 
 
 def test_dockerfile_cmd_serves_decisions_and_healthcheck_passes(dockerfile_server: tuple[int, dict[str, str]]) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 
 from service.api.access import Caller, KeyRing, Permission
@@ -15,6 +15,7 @@ from service.engine.policy import PolicyRegistry
 from service.errors import Forbidden, Unauthorized
 from service.config import Settings
 from service.store.abstractions import AbstractionStore
+from service.store.idempotency import IdempotencyStore
 from service.store.records import AuditStore
 
 bearer = HTTPBearer(
@@ -30,6 +31,15 @@ def get_registry(request: Request) -> PolicyRegistry:
 
 def get_store(request: Request) -> AuditStore:
     return request.app.state.store
+
+
+def get_idempotency_store(request: Request) -> IdempotencyStore:
+    return request.app.state.idempotency
+
+
+def json_answer(status: int, body: str, replayed: bool) -> Response:
+    """A recorded JSON answer; a replay of an earlier one says so."""
+    return Response(content=body, status_code=status, media_type="application/json", headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
 def get_abstraction_store(request: Request) -> AbstractionStore:
@@ -118,4 +128,13 @@ AbstractionAuthoriser = Annotated[Caller, Depends(require(Permission.AUTHORISE_A
 ReportReader = Annotated[Caller, Depends(require(Permission.READ_REPORTS))]
 ImpactAnalyst = Annotated[Caller, Depends(require(Permission.POLICY_IMPACT))]
 AbstractionStoreDep = Annotated[AbstractionStore, Depends(get_abstraction_store)]
+IdempotencyDep = Annotated[IdempotencyStore, Depends(get_idempotency_store)]
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="A retry with the same key and body gets the original recorded answer (Idempotent-Replayed: true); "
+        "the same key with a different body is a 422; while the first is still being decided, a 409.",
+    ),
+]
 BrowserMatrixReader = Annotated[Caller, Depends(require(Permission.READ_MATRIX, authenticate=get_browser_caller))]

@@ -11,6 +11,8 @@ _DESCRIPTIONS = {
     401: "Missing or unknown API key.",
     403: "The key's role may not use this endpoint.",
     404: "Unknown force or record.",
+    409: "A request with this Idempotency-Key is still in progress.",
+    413: "The request body is larger than the service accepts.",
     422: "Malformed request: `errors` names each bad field.",
     503: "The decision could not be recorded, or the store is unreachable; nothing was decided.",
 }

@@ -18,7 +18,7 @@ import json
 import logging
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,6 +67,8 @@ class NewEntry:
     policy_digest: str | None = None
     # Rows for other tables that must commit with this entry, as (table name, values).
     side_rows: tuple[tuple[str, dict[str, Any]], ...] = field(default=(), compare=False)
+    # Other statements that must commit with this entry (e.g. completing an idempotency key).
+    side_effects: tuple[Callable[[Connection], None], ...] = field(default=(), compare=False)
     content_digest: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -139,6 +141,9 @@ def append_locked(connection: Connection, entries: Sequence[NewEntry], head: tup
             side.setdefault(table, []).append(values)
     for table, values in side.items():
         connection.execute(insert(SQLModel.metadata.tables[table]), values)
+    for entry in entries:
+        for effect in entry.side_effects:
+            effect(connection)
     connection.execute(update(_head).where(_head.c.id == HEAD_ID).values(seq=seq, digest=prev))
     return appended
 

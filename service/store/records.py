@@ -15,6 +15,7 @@ from sqlalchemy import Engine, and_, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.errors import InvalidRequest, StoreUnavailable
+from service.observability import note
 from service.store.chain import (
     GENESIS,
     HEAD_ID,
@@ -144,6 +145,7 @@ class AuditStore:
         try:
             return self.writer.append(entries)
         except Exception as exc:
+            note(audit_write_failed=True)
             raise StoreUnavailable(
                 "The decision was not recorded, so it is not returned; retry, or resource the call without it."
             ) from exc

@@ -117,3 +117,19 @@ class Abstraction(SQLModel, table=True):
     authorised_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     recorded_by_role: str = Field(max_length=16)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A client's Idempotency-Key: the request it was first used with and the answer recorded for it."""
+
+    __tablename__ = "idempotency_key"
+
+    caller_key_id: str = Field(max_length=32, primary_key=True)
+    key: str = Field(max_length=255, primary_key=True)
+    endpoint: str = Field(max_length=100)
+    request_hash: str = Field(max_length=80)
+    status: str = Field(max_length=16)
+    response_status: int | None = Field(default=None)
+    response_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

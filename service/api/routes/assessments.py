@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Response
 
-from service.api.deps import AssessmentReader, Assessor, ClockDep, Escalator, IdFactoryDep, RegistryDep, StoreDep
+from service.api.deps import AssessmentReader, Assessor, ClockDep, Escalator, IdempotencyDep, IdempotencyKeyHeader, IdFactoryDep, RegistryDep, StoreDep, json_answer
 from service.api.examples import ASSESSMENT_EXAMPLES, ESCALATION_EXAMPLES
 from service.api.responses import problems
 from service.api.schemas import AssessmentPage, AssessmentQuery, AssessmentRecordOut, AssessmentRequest, AssessmentResponse, EscalationRequest
 from service.assessing import assess, list_assessments, read_assessment
 from service.escalating import escalate_assessment
+from service.idempotent import run_idempotent
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
 
@@ -27,18 +28,25 @@ router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
         "The most restrictive applicable rule decides. The decision is recorded before it is answered; "
         "`assessment_id` retrieves it later."
     ),
-    responses=problems(401, 403, 404, 422, 503),
+    responses=problems(401, 403, 404, 409, 422, 503),
 )
 def create_assessment(
     body: Annotated[AssessmentRequest, Body(openapi_examples=ASSESSMENT_EXAMPLES)],
     caller: Assessor,
     registry: RegistryDep,
     store: StoreDep,
+    idempotency: IdempotencyDep,
     clock: ClockDep,
     new_id: IdFactoryDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
-    payload = assess(body, registry=registry, store=store, caller=caller, now=clock(), new_id=new_id)
-    return Response(content=payload, media_type="application/json")
+    now = clock()
+    return json_answer(
+        *run_idempotent(
+            store=idempotency, caller=caller, key=idempotency_key, endpoint="POST /v1/assessments", body_json=body.model_dump_json(), now=now,
+            run=lambda completion: assess(body, registry=registry, store=store, caller=caller, now=now, new_id=new_id, completion=completion),
+        )
+    )
 
 
 @router.get(
@@ -86,7 +94,7 @@ def get_assessment(
         "When the deployment is no longer within the remit, `escalation.instructions` tells the PCSO what to do now "
         "(disengage, withdraw, observe and report, request officer support) with the clauses."
     ),
-    responses=problems(401, 403, 404, 422, 503),
+    responses=problems(401, 403, 404, 409, 422, 503),
 )
 def create_escalation(
     assessment_id: Annotated[str, Path(min_length=1, max_length=64)],
@@ -94,8 +102,18 @@ def create_escalation(
     caller: Escalator,
     registry: RegistryDep,
     store: StoreDep,
+    idempotency: IdempotencyDep,
     clock: ClockDep,
     new_id: IdFactoryDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
-    payload = escalate_assessment(assessment_id, body, registry=registry, store=store, caller=caller, now=clock(), new_id=new_id)
-    return Response(content=payload, media_type="application/json")
+    now = clock()
+    return json_answer(
+        *run_idempotent(
+            store=idempotency, caller=caller, key=idempotency_key, endpoint=f"POST /v1/assessments/{assessment_id}/escalations",
+            body_json=body.model_dump_json(), now=now,
+            run=lambda completion: escalate_assessment(
+                assessment_id, body, registry=registry, store=store, caller=caller, now=now, new_id=new_id, completion=completion
+            ),
+        )
+    )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Response
 
-from service.api.deps import Assessor, ClockDep, IdFactoryDep, RegistryDep, StoreDep
+from service.api.deps import Assessor, ClockDep, IdempotencyDep, IdempotencyKeyHeader, IdFactoryDep, RegistryDep, StoreDep, json_answer
 from service.api.examples import CANDIDATES_EXAMPLES
 from service.api.responses import problems
 from service.api.schemas import CandidatesRequest, CandidatesResponse
 from service.candidates import rank_candidates
+from service.idempotent import run_idempotent
 
 router = APIRouter(prefix="/v1/candidates", tags=["dispatch"])
 
@@ -25,14 +26,22 @@ router = APIRouter(prefix="/v1/candidates", tags=["dispatch"])
         "holding the powers the call may need, able to travel as the location needs, and training status, with the reasons "
         "for each place. Every officer's decision is recorded (fetch it by `assessment_id`)."
     ),
-    responses=problems(401, 403, 404, 422, 503),
+    responses=problems(401, 403, 404, 409, 422, 503),
 )
 def candidates(
     body: Annotated[CandidatesRequest, Body(openapi_examples=CANDIDATES_EXAMPLES)],
     caller: Assessor,
     registry: RegistryDep,
     store: StoreDep,
+    idempotency: IdempotencyDep,
     clock: ClockDep,
     new_id: IdFactoryDep,
-) -> CandidatesResponse:
-    return rank_candidates(body, registry=registry, store=store, caller=caller, now=clock(), new_id=new_id)
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    now = clock()
+    return json_answer(
+        *run_idempotent(
+            store=idempotency, caller=caller, key=idempotency_key, endpoint="POST /v1/candidates", body_json=body.model_dump_json(), now=now,
+            run=lambda completion: rank_candidates(body, registry=registry, store=store, caller=caller, now=now, new_id=new_id, completion=completion),
+        )
+    )

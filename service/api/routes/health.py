@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from service.api.responses import problems
 from service.api.schemas import Health, Readiness
@@ -25,3 +25,18 @@ def healthz() -> Health:
 )
 def readyz(request: Request) -> Readiness:
     return readiness(request.app.state)
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description=(
+        "For monitoring: decisions by force and outcome, request latency by route, audit write failures, and the policy "
+        "version loaded per force. Prometheus text format; no key needed."
+    ),
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus exposition format."}},
+)
+def metrics(request: Request) -> Response:
+    body, content_type = request.app.state.metrics.render()
+    return Response(body, media_type=content_type)

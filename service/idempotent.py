@@ -1,0 +1,59 @@
+"""Idempotency-Key handling for the posts a CAD retries: a retry gets the recorded answer."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from service.api.access import Caller
+from service.errors import Conflict, InvalidRequest
+from service.store.idempotency import IdempotencyStore, completion
+
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+Completion = Callable[[int, str], Callable[[Connection], None]]
+
+
+def run_idempotent(
+    *,
+    store: IdempotencyStore,
+    caller: Caller,
+    key: str | None,
+    endpoint: str,
+    body_json: str,
+    now: datetime,
+    run: Callable[[Completion | None], tuple[int, str]],
+) -> tuple[int, str, bool]:
+    """(status, body, replayed). Without a key this just runs; with one, it runs at most once."""
+    if key is None:
+        status, body = run(None)
+        return status, body, False
+    if not KEY_PATTERN.match(key):
+        raise InvalidRequest(
+            "The Idempotency-Key header must be 1 to 255 visible ASCII characters.",
+            errors=[{"field": "Idempotency-Key", "message": "1 to 255 visible ASCII characters", "code": "invalid_idempotency_key"}],
+        )
+    request_hash = "sha256:" + hashlib.sha256(f"{endpoint}\n{body_json}".encode("utf-8")).hexdigest()
+    claim = store.claim(caller_key_id=caller.key_id, key=key, endpoint=endpoint, request_hash=request_hash, now=now)
+    if not claim.claimed:
+        if claim.request_hash != request_hash:
+            raise InvalidRequest(
+                "This Idempotency-Key was used with a different request; use a new key for a new request.",
+                errors=[{"field": "Idempotency-Key", "message": "already used with a different body", "code": "idempotency_key_reused"}],
+            )
+        if claim.status == "done" and claim.response_status is not None and claim.response_body is not None:
+            return claim.response_status, claim.response_body, True
+        raise Conflict("A request with this Idempotency-Key is still being decided; retry shortly to get its answer.")
+
+    def complete(status: int, body: str) -> Callable[[Connection], None]:
+        return completion(caller_key_id=caller.key_id, key=key, status=status, body=body, now=now)
+
+    try:
+        status, body = run(complete)
+    except BaseException:
+        store.release(caller_key_id=caller.key_id, key=key)
+        raise
+    return status, body, False

@@ -1,0 +1,63 @@
+"""Structured logs: one JSON object per line, each carrying the request id of the request it is about."""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import logging.handlers
+import queue
+import sys
+from datetime import UTC, datetime
+
+from service.observability import current_request_id
+
+_listener: logging.handlers.QueueListener | None = None
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None) or current_request_id()
+        if request_id:
+            entry["request_id"] = request_id
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class _ContextQueueHandler(logging.handlers.QueueHandler):
+    """Formats in the caller's thread (where the request context is), writes from the listener's."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record.request_id = getattr(record, "request_id", None) or current_request_id()
+        return super().prepare(record)
+
+
+def configure_logging(level: str) -> None:
+    """JSON lines on stderr for the service and for uvicorn; uvicorn's own access log is replaced.
+
+    Records go through a queue to a listener thread, so a slow or blocked stderr never stalls
+    the event loop that serves requests.
+    """
+    global _listener
+    if _listener is None:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(logging.Formatter("%(message)s"))  # already JSON, formatted by the queue handler
+        _listener = logging.handlers.QueueListener(queue.SimpleQueue(), stream, respect_handler_level=False)
+        _listener.start()
+        atexit.register(_listener.stop)
+    handler = _ContextQueueHandler(_listener.queue)
+    handler.setFormatter(JsonFormatter())
+    for name in ("service", "uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.propagate = False
+        logger.setLevel(level.upper())
+    logging.getLogger("uvicorn.access").disabled = True
