@@ -25,6 +25,7 @@ from service.idempotent import Completion
 from service.observability import note_decision
 from service.store.chain import NewEntry
 from service.store.records import AuditStore, RecordFilter, StoredRecord, decode_cursor, encode_cursor
+from service.wire import decision_document, to_json
 
 # Conditions that mean the deployment abstracts the officer (WMP 1.3), and the reason recorded.
 ABSTRACTION_CONDITIONS = {
@@ -146,7 +147,7 @@ def record_entry(
     )
 
 
-def assess(
+async def assess(
     body: AssessmentRequest,
     *,
     registry: PolicyRegistry,
@@ -161,15 +162,16 @@ def assess(
     decision = decide(policy, checked_request(policy, body), now=now)
     assessment_id = new_id()
     abstraction = abstraction_for(decision, body, new_id=new_id)
-    response = to_response(
-        decision,
-        assessment_id=assessment_id,
-        officer_id=body.officer.id,
-        call_reference=body.call.reference,
-        abstraction_id=abstraction[0] if abstraction else None,
+    payload = to_json(
+        decision_document(
+            decision,
+            assessment_id=assessment_id,
+            officer_id=body.officer.id,
+            call_reference=body.call.reference,
+            abstraction_id=abstraction[0] if abstraction else None,
+        )
     )
-    payload = response.model_dump_json()
-    store.append(
+    await store.append_async(
         record_entry(
             kind="assessment", record_id=assessment_id, body=body, decision=decision, policy=policy, caller=caller,
             now=now, payload=payload, abstraction=abstraction, side_effects=(completion(200, payload),) if completion else (),

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from service.api.access import Caller
 from service.api.schemas import AssessmentRequest, CandidateOut, CandidatesRequest, CandidatesResponse, FindingOut, PolicyRefOut
-from service.assessing import abstraction_for, checked_request, policy_for, record_entry, to_response
+from service.assessing import abstraction_for, checked_request, policy_for, record_entry
 from service.engine.assessment import Decision
 from service.engine.decide import decide
 from service.engine.policy import DECISIONS, PolicyRegistry
@@ -16,6 +16,8 @@ from service.errors import InvalidRequest
 from service.idempotent import Completion
 from service.observability import note_decision
 from service.store.records import AuditStore
+from service.wire import decision_document, to_json
+from starlette.concurrency import run_in_threadpool
 
 TRAINING_ORDER = {"independent": 0, "coaching": 1, "foundation": 2}
 
@@ -60,7 +62,7 @@ def _place_reasons(body: AssessmentRequest, decision: Decision) -> list[str]:
     return reasons
 
 
-def rank_candidates(
+async def rank_candidates(
     body: CandidatesRequest,
     *,
     registry: PolicyRegistry,
@@ -71,6 +73,26 @@ def rank_candidates(
     completion: Completion | None = None,
 ) -> tuple[int, str]:
     """Decide the call for every officer, record each decision, rank them; returns status and JSON."""
+    # Hundreds of decisions: computed in a worker thread so the event loop keeps serving.
+    entries, payload, notes = await run_in_threadpool(
+        _decide_and_rank, body, registry=registry, caller=caller, now=now, new_id=new_id, completion=completion
+    )
+    await store.append_async(*entries)
+    for force, decision, version, officer_id in notes:
+        note_decision(force=force, decision=decision, policy_version=version, officer_id=officer_id)
+    return 200, payload
+
+
+def _decide_and_rank(
+    body: CandidatesRequest,
+    *,
+    registry: PolicyRegistry,
+    caller: Caller,
+    now: datetime,
+    new_id: Callable[[], str],
+    completion: Completion | None,
+) -> tuple[list, str, list[tuple[str, str, str, str]]]:
+    """The recorded entries, the ranked answer as JSON, and what to note for the log and metrics."""
     ids = [officer.id for officer in body.officers]
     if len(set(ids)) != len(ids):
         duplicate = next(i for i, officer_id in enumerate(ids) if ids.index(officer_id) != i)
@@ -90,10 +112,12 @@ def rank_candidates(
     for single, decision in decided:
         assessment_id = new_id()
         abstraction = abstraction_for(decision, single, new_id=new_id)
-        payload = to_response(
-            decision, assessment_id=assessment_id, officer_id=single.officer.id, call_reference=single.call.reference,
-            abstraction_id=abstraction[0] if abstraction else None, candidates_id=candidates_id,
-        ).model_dump_json()
+        payload = to_json(
+            decision_document(
+                decision, assessment_id=assessment_id, officer_id=single.officer.id, call_reference=single.call.reference,
+                abstraction_id=abstraction[0] if abstraction else None, candidates_id=candidates_id,
+            )
+        )
         entries.append(
             record_entry(
                 kind="assessment", record_id=assessment_id, body=single, decision=decision, policy=policy, caller=caller,
@@ -131,7 +155,5 @@ def rank_candidates(
     ).model_dump_json()
     if completion is not None:
         entries[-1] = replace(entries[-1], side_effects=(completion(200, payload),))
-    store.append(*entries)
-    for single, decision in decided:
-        note_decision(force=policy.id, decision=decision.decision, policy_version=policy.version, officer_id=single.officer.id)
-    return 200, payload
+    notes = [(policy.id, decision.decision, policy.version, single.officer.id) for single, decision in decided]
+    return entries, payload, notes

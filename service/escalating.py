@@ -7,13 +7,15 @@ from datetime import datetime
 
 from service.api.access import Caller
 from service.api.schemas import AssessmentRequest, EscalationRequest
-from service.assessing import abstraction_for, checked_request, policy_for, record_entry, to_response, visible_record
+from service.assessing import abstraction_for, checked_request, policy_for, record_entry, visible_record
 from service.engine.escalate import escalate
 from service.engine.policy import PolicyRegistry
 from service.errors import InvalidRequest
 from service.idempotent import Completion
 from service.observability import note_decision
 from service.store.records import AuditStore
+from service.wire import decision_document, escalation_document, to_json
+from starlette.concurrency import run_in_threadpool
 
 
 def changed_request(original: AssessmentRequest, change: EscalationRequest, carried_flags: set[str], carried_markers: set[str]) -> AssessmentRequest:
@@ -37,7 +39,7 @@ def changed_request(original: AssessmentRequest, change: EscalationRequest, carr
     )
 
 
-def escalate_assessment(
+async def escalate_assessment(
     parent_id: str,
     change: EscalationRequest,
     *,
@@ -51,7 +53,7 @@ def escalate_assessment(
     """Decide the changed deployment, record it linked to its parent; returns the status and recorded JSON."""
     if change == EscalationRequest():
         raise InvalidRequest("Nothing changed: give at least one of flags, markers, clear_flags, clear_markers, risk_level, phase, grade, description.")
-    parent = visible_record(store, parent_id, caller=caller)
+    parent = await run_in_threadpool(visible_record, store, parent_id, caller=caller)
     original = AssessmentRequest.model_validate(parent.request)
     policy = policy_for(registry, original.force)
     screening = parent.response.get("screening", [])
@@ -65,15 +67,17 @@ def escalate_assessment(
     )
     record_id = new_id()
     abstraction = abstraction_for(decision, updated, new_id=new_id) if not parent.response.get("abstraction_id") else None
-    payload = to_response(
-        decision,
-        assessment_id=record_id,
-        officer_id=updated.officer.id,
-        call_reference=updated.call.reference,
-        abstraction_id=abstraction[0] if abstraction else parent.response.get("abstraction_id"),
-        escalation=escalation,
-    ).model_dump_json()
-    store.append(
+    payload = to_json(
+        decision_document(
+            decision,
+            assessment_id=record_id,
+            officer_id=updated.officer.id,
+            call_reference=updated.call.reference,
+            abstraction_id=abstraction[0] if abstraction else parent.response.get("abstraction_id"),
+            escalation=escalation_document(escalation),
+        )
+    )
+    await store.append_async(
         record_entry(
             kind="escalation", record_id=record_id, body=updated, decision=decision, policy=policy, caller=caller,
             now=now, payload=payload, parent_id=parent.id, abstraction=abstraction,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
 
 from service.api.access import Caller
 from service.errors import Conflict, InvalidRequest
@@ -17,7 +18,7 @@ KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 Completion = Callable[[int, str], Callable[[Connection], None]]
 
 
-def run_idempotent(
+async def run_idempotent(
     *,
     store: IdempotencyStore,
     caller: Caller,
@@ -25,11 +26,11 @@ def run_idempotent(
     endpoint: str,
     body_json: str,
     now: datetime,
-    run: Callable[[Completion | None], tuple[int, str]],
+    run: Callable[[Completion | None], Awaitable[tuple[int, str]]],
 ) -> tuple[int, str, bool]:
     """(status, body, replayed). Without a key this just runs; with one, it runs at most once."""
     if key is None:
-        status, body = run(None)
+        status, body = await run(None)
         return status, body, False
     if not KEY_PATTERN.match(key):
         raise InvalidRequest(
@@ -37,7 +38,9 @@ def run_idempotent(
             errors=[{"field": "Idempotency-Key", "message": "1 to 255 visible ASCII characters", "code": "invalid_idempotency_key"}],
         )
     request_hash = "sha256:" + hashlib.sha256(f"{endpoint}\n{body_json}".encode("utf-8")).hexdigest()
-    claim = store.claim(caller_key_id=caller.key_id, key=key, endpoint=endpoint, request_hash=request_hash, now=now)
+    claim = await run_in_threadpool(
+        store.claim, caller_key_id=caller.key_id, key=key, endpoint=endpoint, request_hash=request_hash, now=now
+    )
     if not claim.claimed:
         if claim.request_hash != request_hash:
             raise InvalidRequest(
@@ -52,8 +55,8 @@ def run_idempotent(
         return completion(caller_key_id=caller.key_id, key=key, status=status, body=body, now=now)
 
     try:
-        status, body = run(complete)
+        status, body = await run(complete)
     except BaseException:
-        store.release(caller_key_id=caller.key_id, key=key)
+        await run_in_threadpool(store.release, caller_key_id=caller.key_id, key=key)
         raise
     return status, body, False

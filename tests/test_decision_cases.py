@@ -12,6 +12,7 @@ from service.api.schemas import AssessmentRequest
 from service.assessing import to_response
 from service.engine.decide import decide
 from service.engine.policy import PolicyRegistry
+from service.wire import decision_document, to_json
 
 CASES = load_cases()
 IDS = [case[0] for case in CASES]
@@ -91,3 +92,12 @@ def test_every_rule_code_and_call_type_has_a_case(registry: PolicyRegistry) -> N
         assert not missing_types, f"{force}: no case for call types {missing_types}"
         missing_tasks = sorted(set(policy.tasks) - tasks.get(force, set()))
         assert not missing_tasks, f"{force}: no case for tasks {missing_tasks}"
+
+
+@pytest.mark.parametrize(("name", "request_body", "expect"), CASES[::7], ids=IDS[::7])
+def test_fast_wire_form_equals_the_documented_model(registry: PolicyRegistry, name: str, request_body: dict, expect: dict) -> None:
+    body = AssessmentRequest.model_validate(request_body)
+    decision = decide(registry.sets[body.force], body.to_engine(), now=FIXED_NOW)
+    modelled = to_response(decision, assessment_id="a", officer_id=body.officer.id, call_reference="r", abstraction_id="b").model_dump_json()
+    fast = to_json(decision_document(decision, assessment_id="a", officer_id=body.officer.id, call_reference="r", abstraction_id="b"))
+    assert fast == modelled

@@ -13,6 +13,7 @@ Several processes append safely: the head row serialises them.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -148,13 +149,21 @@ def append_locked(connection: Connection, entries: Sequence[NewEntry], head: tup
     return appended
 
 
+Done = Callable[[list[Appended] | None, BaseException | None], None]
+
+
 class ChainWriter:
-    """Appends entries from many threads in shared transactions (group commit)."""
+    """Appends entries from many callers in shared transactions (group commit).
+
+    Callers wait in their own way: a thread blocks on a future (``append``); a coroutine awaits
+    an asyncio future that the writer resolves on the caller's event loop (``append_async``), so
+    the event loop never parks a thread per request.
+    """
 
     def __init__(self, engine: Engine, *, max_batch: int = 512) -> None:
         self._engine = engine
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[Sequence[NewEntry], Future[list[Appended]]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Sequence[NewEntry], Done] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
@@ -162,19 +171,44 @@ class ChainWriter:
     def append(self, entries: Sequence[NewEntry], *, timeout: float = 30.0) -> list[Appended]:
         """Block until the entries are committed (together); raise the store's error if they could not be."""
         future: Future[list[Appended]] = Future()
-        self._ensure_started()
-        self._queue.put((entries, future))
+
+        def done(result: list[Appended] | None, error: BaseException | None) -> None:
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result or [])
+
+        self._submit(entries, done)
         return future.result(timeout=timeout)
 
-    def _ensure_started(self) -> None:
-        if self._thread is not None:
-            return
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the chain writer is closed")
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="chain-writer", daemon=True)
-                self._thread.start()
+    async def append_async(self, entries: Sequence[NewEntry], *, timeout: float = 30.0) -> list[Appended]:
+        """Await the commit of the entries (together); raise the store's error if they could not be."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[Appended]] = loop.create_future()
+
+        def settle(result: list[Appended] | None, error: BaseException | None) -> None:
+            if future.done():
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result or [])
+
+        def done(result: list[Appended] | None, error: BaseException | None) -> None:
+            loop.call_soon_threadsafe(settle, result, error)
+
+        self._submit(entries, done)
+        return await asyncio.wait_for(future, timeout)
+
+    def _submit(self, entries: Sequence[NewEntry], done: Done) -> None:
+        if self._thread is None:
+            with self._lock:
+                if self._closed:
+                    raise RuntimeError("the chain writer is closed")
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="chain-writer", daemon=True)
+                    self._thread.start()
+        self._queue.put((entries, done))
 
     def close(self) -> None:
         """Commit what is queued, then stop the thread."""
@@ -205,17 +239,17 @@ class ChainWriter:
                 size += len(more[0])
             self._commit(batch)
 
-    def _commit(self, batch: list[tuple[Sequence[NewEntry], Future[list[Appended]]]]) -> None:
+    def _commit(self, batch: list[tuple[Sequence[NewEntry], Done]]) -> None:
         try:
             with self._engine.begin() as connection:
                 head = lock_head(connection, datetime.now(UTC))
                 appended = append_locked(connection, [entry for entries, _ in batch for entry in entries], head)
         except Exception as exc:  # noqa: BLE001 - every waiting caller must hear of the failure
             logger.error("audit append failed for %d requests: %s", len(batch), type(exc).__name__)
-            for _, future in batch:
-                future.set_exception(exc)
+            for _, done in batch:
+                done(None, exc)
             return
         position = 0
-        for entries, future in batch:
-            future.set_result(appended[position : position + len(entries)])
+        for entries, done in batch:
+            done(appended[position : position + len(entries)], None)
             position += len(entries)

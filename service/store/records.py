@@ -140,15 +140,19 @@ class AuditStore:
         except SQLAlchemyError as exc:
             raise StoreUnavailable("The record store cannot be read at the moment.") from exc
 
+    async def append_async(self, *entries: NewEntry) -> list[Appended]:
+        """As ``append``, for coroutines: the event loop is not blocked while the batch commits."""
+        try:
+            return await self.writer.append_async(entries)
+        except Exception as exc:
+            raise _unrecorded() from exc
+
     def append(self, *entries: NewEntry) -> list[Appended]:
         """Commit the entries together, or raise StoreUnavailable so that no unrecorded decision is returned."""
         try:
             return self.writer.append(entries)
         except Exception as exc:
-            note(audit_write_failed=True)
-            raise StoreUnavailable(
-                "The decision was not recorded, so it is not returned; retry, or resource the call without it."
-            ) from exc
+            raise _unrecorded() from exc
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -296,6 +300,11 @@ def _exported(stored: StoredRecord) -> dict[str, Any]:
         "request": stored.request,
         "response": stored.response,
     }
+
+
+def _unrecorded() -> StoreUnavailable:
+    note(audit_write_failed=True)
+    return StoreUnavailable("The decision was not recorded, so it is not returned; retry, or resource the call without it.")
 
 
 def _stored(row: Any) -> StoredRecord:

@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
     ),
     responses=problems(401, 403, 404, 409, 422, 503),
 )
-def create_assessment(
+async def create_assessment(
     body: Annotated[AssessmentRequest, Body(openapi_examples=ASSESSMENT_EXAMPLES)],
     caller: Assessor,
     registry: RegistryDep,
@@ -42,7 +42,7 @@ def create_assessment(
 ) -> Response:
     now = clock()
     return json_answer(
-        *run_idempotent(
+        *await run_idempotent(
             store=idempotency, caller=caller, key=idempotency_key, endpoint="POST /v1/assessments", body_json=body.model_dump_json(), now=now,
             run=lambda completion: assess(body, registry=registry, store=store, caller=caller, now=now, new_id=new_id, completion=completion),
         )
@@ -96,7 +96,7 @@ def get_assessment(
     ),
     responses=problems(401, 403, 404, 409, 422, 503),
 )
-def create_escalation(
+async def create_escalation(
     assessment_id: Annotated[str, Path(min_length=1, max_length=64)],
     body: Annotated[EscalationRequest, Body(openapi_examples=ESCALATION_EXAMPLES)],
     caller: Escalator,
@@ -109,7 +109,7 @@ def create_escalation(
 ) -> Response:
     now = clock()
     return json_answer(
-        *run_idempotent(
+        *await run_idempotent(
             store=idempotency, caller=caller, key=idempotency_key, endpoint=f"POST /v1/assessments/{assessment_id}/escalations",
             body_json=body.model_dump_json(), now=now,
             run=lambda completion: escalate_assessment(

@@ -28,7 +28,7 @@ router = APIRouter(prefix="/v1/candidates", tags=["dispatch"])
     ),
     responses=problems(401, 403, 404, 409, 422, 503),
 )
-def candidates(
+async def candidates(
     body: Annotated[CandidatesRequest, Body(openapi_examples=CANDIDATES_EXAMPLES)],
     caller: Assessor,
     registry: RegistryDep,
@@ -40,7 +40,7 @@ def candidates(
 ) -> Response:
     now = clock()
     return json_answer(
-        *run_idempotent(
+        *await run_idempotent(
             store=idempotency, caller=caller, key=idempotency_key, endpoint="POST /v1/candidates", body_json=body.model_dump_json(), now=now,
             run=lambda completion: rank_candidates(body, registry=registry, store=store, caller=caller, now=now, new_id=new_id, completion=completion),
         )
