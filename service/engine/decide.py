@@ -200,14 +200,15 @@ class _Evaluation:
     def __init__(self, policy: PolicySet, base: BaseFacts, call_type: CallType | None) -> None:
         self.policy = policy
         self.call_type = call_type
-        self.static = _matches(policy.static_rules, base, None)
+        self.rules = policy.rules_for_call[call_type.code] if call_type is not None else policy.rules_for_unknown
+        self.static = _matches(self.rules.static, base, None)
         self.powers_suspended = any(rule.suspends_powers for rule in self.static)
         # Powers the officer cannot use here (e.g. out of uniform) count as not held for the task.
         self.base = replace(base, powers=frozenset()) if self.powers_suspended else base
 
     def for_task(self, code: str) -> tuple[list[Rule], TaskFacts]:
         facts = _task_facts(self.policy, self.base, self.call_type, code)
-        return self.static + _matches(self.policy.task_rules_by_task[code], self.base, facts), facts
+        return self.static + _matches(self.rules.by_task[code], self.base, facts), facts
 
 
 def _citation(rule: Rule, call_type: CallType | None, policy: PolicySet, task: str) -> Citation:

@@ -27,6 +27,8 @@ from service.engine.policy import (
     PolicyRegistry,
     PolicySet,
     Power,
+    Rule,
+    RuleIndex,
     Task,
 )
 from service.engine.sources import SourceText, normalise, parse_headed, parse_numbered
@@ -380,6 +382,7 @@ def _build_set(raw: _RawSet, sets: dict[str, _RawSet], ctx: _Context) -> PolicyS
     if len(ctx.problems.items) > before:
         return None
 
+    indexes, unknown = _rule_indexes(compiled, tasks, call_types)
     digest_input = {
         "sets": {owner.id: owner.files for owner in chain},
         "sources": {k: ctx.source_digest_parts[k] for k in sorted(ctx.source_digest_parts)},
@@ -402,20 +405,46 @@ def _build_set(raw: _RawSet, sets: dict[str, _RawSet], ctx: _Context) -> PolicyS
         excluded_powers=MappingProxyType(excluded),
         static_rules=tuple(r for r in compiled if not r.task_dependent and not r.fallback),
         task_rules=tuple(r for r in compiled if r.task_dependent and not r.fallback),
-        task_rules_by_task=MappingProxyType(
-            {
-                code: tuple(
-                    r for r in compiled
-                    if r.task_dependent and not r.fallback and rule_compiler.admits_task(r.when, code, tasks[code].kind)
-                )
-                for code in TASKS
-            }
-        ),
+        rules_for_call=MappingProxyType(indexes),
+        rules_for_unknown=unknown,
         fallback=fallbacks[0],
         indicators=tuple(indicators),
         classification_sources=MappingProxyType(classification_sources),
         rule_count=len(compiled),
     )
+
+
+def _rule_indexes(compiled: list[Rule], tasks: dict[str, Task], call_types: Iterable[str]) -> tuple[dict[str, RuleIndex], RuleIndex]:
+    """Per call type, the rules that can apply to it, in policy order; and those for an unknown call type."""
+    general: list[tuple[int, Rule]] = []
+    specific: dict[str, list[tuple[int, Rule]]] = {}
+    for position, rule in enumerate(compiled):
+        if rule.fallback:
+            continue
+        limited = rule.when.get("call_types")
+        if limited is None:
+            general.append((position, rule))
+        else:
+            for code in limited:
+                specific.setdefault(code, []).append((position, rule))
+
+    def index(rules: list[Rule]) -> RuleIndex:
+        return RuleIndex(
+            static=tuple(rule for rule in rules if not rule.task_dependent),
+            by_task=MappingProxyType(
+                {
+                    code: tuple(r for r in rules if r.task_dependent and rule_compiler.admits_task(r.when, code, tasks[code].kind))
+                    for code in TASKS
+                }
+            ),
+        )
+
+    unknown = index([rule for _, rule in general])
+    indexes = {
+        code: index([rule for _, rule in sorted(general + specific[code], key=lambda item: item[0])]) if code in specific else unknown
+        for code in call_types
+    }
+    return indexes, unknown
 
 
 def _indicator_pattern(terms: list[str]) -> re.Pattern[str]:

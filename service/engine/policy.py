@@ -175,6 +175,12 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleIndex:
+    static: tuple[Rule, ...]
+    by_task: Mapping[str, tuple[Rule, ...]]
+
+
+@dataclass(frozen=True, slots=True)
 class PolicySet:
     """One force's policy, merged with the layers it inherits and compiled for lookup."""
 
@@ -195,7 +201,10 @@ class PolicySet:
     excluded_powers: Mapping[str, ExcludedPower]
     static_rules: tuple[Rule, ...]
     task_rules: tuple[Rule, ...]
-    task_rules_by_task: Mapping[str, tuple[Rule, ...]]
+    # Per call type, the rules that can apply to it: (task-independent rules, task -> task rules).
+    # Rules limited to other call types are left out, so a decision's cost does not grow with the catalogue.
+    rules_for_call: Mapping[str, RuleIndex]
+    rules_for_unknown: RuleIndex
     fallback: Rule
     indicators: tuple[Indicator, ...]
     classification_sources: Mapping[str, ClassificationSource]
