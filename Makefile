@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 RUN_STAMP := $(VENV)/.run-installed
 TEST_STAMP := $(VENV)/.test-installed
 
-.PHONY: run test openapi clean
+.PHONY: run test openapi clean bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -31,3 +31,7 @@ openapi: $(RUN_STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+bench: $(TEST_STAMP)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null || sudo -n apt-get install -y -q wrk >/dev/null; }
+	$(PY) bench/run_all.py

@@ -25,17 +25,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert
 from sqlmodel import SQLModel
 
-from service.store.tables import AuditRecord, ChainHead
 
 GENESIS = "sha256:" + "0" * 64
 HEAD_ID = 1
 logger = logging.getLogger("service.store")
 
-_records = AuditRecord.__table__
-_head = ChainHead.__table__
 
 
 def iso_utc(moment: datetime) -> str:
@@ -107,11 +104,40 @@ class Appended:
     digest: str
 
 
+_RECORD_COLUMNS = (
+    "seq", "id", "kind", "recorded_at", "force", "task", "call_type", "call_reference", "officer_id", "decision", "parent_id",
+    "policy_id", "policy_version", "policy_digest", "caller_role", "caller_key_id", "request_json", "response_json",
+    "prev_digest", "digest",
+)
+_LOCK_HEAD = f"UPDATE chain_head SET updated_at = ? WHERE id = {HEAD_ID} RETURNING seq, digest"
+_INSERT_RECORD = f"INSERT INTO audit_record ({', '.join(_RECORD_COLUMNS)}) VALUES ({', '.join('?' for _ in _RECORD_COLUMNS)})"
+_MOVE_HEAD = f"UPDATE chain_head SET seq = ?, digest = ? WHERE id = {HEAD_ID}"
+
+# The append path is the hot path of every decision, so it talks to the database driver directly
+# (inside the SQLAlchemy transaction): one UPDATE ... RETURNING takes the lock and reads the head,
+# one executemany inserts the batch, one UPDATE moves the head.
+
+
+def _driver_sql(connection: Connection, statement: str) -> str:
+    return statement if connection.dialect.paramstyle == "qmark" else statement.replace("?", "%s")
+
+
+def _driver_time(connection: Connection, moment: datetime) -> object:
+    """A timestamp as the column stores it: SQLite keeps SQLAlchemy's text form, in UTC."""
+    if connection.dialect.name == "sqlite":
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return moment
+
+
 def lock_head(connection: Connection, now: datetime) -> tuple[int, str]:
     """Take the chain's write lock in this transaction and return the newest (seq, digest)."""
-    connection.execute(update(_head).where(_head.c.id == HEAD_ID).values(updated_at=now))
-    row = connection.execute(select(_head.c.seq, _head.c.digest).where(_head.c.id == HEAD_ID)).one()
-    return int(row.seq), row.digest
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(_driver_sql(connection, _LOCK_HEAD), (_driver_time(connection, now),))
+        seq, digest = cursor.fetchone()
+    finally:
+        cursor.close()
+    return int(seq), digest
 
 
 def append_locked(connection: Connection, entries: Sequence[NewEntry], head: tuple[int, str]) -> list[Appended]:
@@ -123,29 +149,29 @@ def append_locked(connection: Connection, entries: Sequence[NewEntry], head: tup
         seq += 1
         digest = chain_digest(prev, entry.content_digest)
         rows.append(
-            {
-                "seq": seq, "id": entry.id, "kind": entry.kind, "recorded_at": entry.recorded_at,
-                "force": entry.force, "task": entry.task, "call_type": entry.call_type,
-                "call_reference": entry.call_reference, "officer_id": entry.officer_id, "decision": entry.decision,
-                "parent_id": entry.parent_id, "policy_id": entry.policy_id, "policy_version": entry.policy_version,
-                "policy_digest": entry.policy_digest, "caller_role": entry.caller_role,
-                "caller_key_id": entry.caller_key_id, "request_json": entry.request_json,
-                "response_json": entry.response_json, "prev_digest": prev, "digest": digest,
-            }
+            (
+                seq, entry.id, entry.kind, _driver_time(connection, entry.recorded_at), entry.force, entry.task, entry.call_type,
+                entry.call_reference, entry.officer_id, entry.decision, entry.parent_id, entry.policy_id, entry.policy_version,
+                entry.policy_digest, entry.caller_role, entry.caller_key_id, entry.request_json, entry.response_json, prev, digest,
+            )
         )
         appended.append(Appended(seq, digest))
         prev = digest
-    connection.execute(insert(_records), rows)
-    side: dict[str, list[dict[str, Any]]] = {}
-    for entry in entries:
-        for table, values in entry.side_rows:
-            side.setdefault(table, []).append(values)
-    for table, values in side.items():
-        connection.execute(insert(SQLModel.metadata.tables[table]), values)
-    for entry in entries:
-        for effect in entry.side_effects:
-            effect(connection)
-    connection.execute(update(_head).where(_head.c.id == HEAD_ID).values(seq=seq, digest=prev))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.executemany(_driver_sql(connection, _INSERT_RECORD), rows)
+        side: dict[str, list[dict[str, Any]]] = {}
+        for entry in entries:
+            for table, values in entry.side_rows:
+                side.setdefault(table, []).append(values)
+        for table, values in side.items():
+            connection.execute(insert(SQLModel.metadata.tables[table]), values)
+        for entry in entries:
+            for effect in entry.side_effects:
+                effect(connection)
+        cursor.execute(_driver_sql(connection, _MOVE_HEAD), (seq, prev))
+    finally:
+        cursor.close()
     return appended
 
 
