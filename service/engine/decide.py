@@ -202,9 +202,27 @@ class _Evaluation:
         self.call_type = call_type
         self.rules = policy.rules_for_call[call_type.code] if call_type is not None else policy.rules_for_unknown
         self.static = _matches(self.rules.static, base, None)
+        self.static_worst = max((r.level for r in self.static if r.level is not None and r.level > LEVEL_PERMIT), default=-1)
+        self.static_permits = any(r.level == LEVEL_PERMIT for r in self.static)
         self.powers_suspended = any(rule.suspends_powers for rule in self.static)
         # Powers the officer cannot use here (e.g. out of uniform) count as not held for the task.
         self.base = replace(base, powers=frozenset()) if self.powers_suspended else base
+
+    def level_for(self, code: str) -> int:
+        """Only the decision index for a task: what `_level` would give, without building the match list."""
+        facts = _task_facts(self.policy, self.base, self.call_type, code)
+        worst, permitted = self.static_worst, self.static_permits
+        for rule in self.rules.by_task[code]:
+            if rule.level is not None and rule.test(self.base, facts):
+                if rule.level == LEVEL_PERMIT:
+                    permitted = True
+                elif rule.level > worst:
+                    worst = rule.level
+        if worst >= LEVEL_REFER:
+            return worst
+        if not permitted:
+            return LEVEL_REFER
+        return LEVEL_CONDITION if worst == LEVEL_CONDITION else LEVEL_PERMIT
 
     def for_task(self, code: str) -> tuple[list[Rule], TaskFacts]:
         facts = _task_facts(self.policy, self.base, self.call_type, code)
@@ -283,10 +301,10 @@ def _alternatives(
             same = code == request.task and phase == request.call.phase
             if same or any(a.task == code for a in found):
                 continue
-            matched, facts = candidate.for_task(code)
-            level, _ = _level(matched)
+            level = candidate.level_for(code)
             if level > LEVEL_CONDITION:
                 continue
+            matched, _facts = candidate.for_task(code)
             permit = next(rule for rule in matched if rule.level == LEVEL_PERMIT)
             found.append(
                 Alternative(
@@ -370,7 +388,7 @@ def decide(policy: PolicySet, request: AssessmentInput, *, now: datetime) -> Dec
     relevant = list(dict.fromkeys((call_type.relevant_powers if call_type else ()) + policy.tasks[request.task].relevant_powers))
     held = [code for code in relevant if code in request.officer.designated_powers]
     suspended = evaluation.powers_suspended
-    permitted = tuple(code for code in TASKS if _level(evaluation.for_task(code)[0])[0] <= LEVEL_CONDITION)
+    permitted = tuple(code for code in TASKS if evaluation.level_for(code) <= LEVEL_CONDITION)
     may_assign = level <= LEVEL_CONDITION
     past_review = policy.past_review(now.date())
 
