@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from service.api.access import KeyRing
 from service.api.docs import install_docs
@@ -61,6 +62,16 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return sorted(methods)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
@@ -76,8 +87,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
             error: ServiceError = NotFound(f"There is no endpoint at {request.url.path}.")
+        elif exc.status_code == 400:
+            # FastAPI's "error parsing the body" (bytes that are not JSON text): a malformed payload.
+            error = InvalidRequest(
+                "The body could not be read as JSON.", errors=[{"field": "body", "message": str(exc.detail), "code": "body_unreadable"}]
+            )
         elif exc.status_code == 405:
-            error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}.", headers=exc.headers)
+            allowed = _allowed_methods(request)
+            error = MethodNotAllowed(
+                f"{request.method} is not allowed on {request.url.path}; allowed: {', '.join(allowed)}.", headers={"Allow": ", ".join(allowed)}
+            )
         else:
             error = ServiceError(str(exc.detail))
             error.status_code = exc.status_code
@@ -107,7 +126,23 @@ def _custom_openapi(app: FastAPI) -> dict[str, Any]:
                 {"name": "health", "description": "Liveness and readiness, without a key."},
             ],
         )
+        _problem_responses_everywhere(app.openapi_schema)
     return app.openapi_schema
+
+
+def _problem_responses_everywhere(document: dict[str, Any]) -> None:
+    """Every error the service gives is problem+json: say so for FastAPI's own 422 too."""
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for item in document["paths"].values():
+        for operation in item.values():
+            for status, response in operation.get("responses", {}).items():
+                if status.startswith(("4", "5")):
+                    response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem}}
+                    if status == "422":
+                        response["description"] = "Malformed request: `errors` names each bad field."
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -119,7 +119,7 @@ def decode_cursor(cursor: str) -> int:
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))["before"]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise InvalidRequest("The cursor is not one this service issued.", errors=[{"field": "cursor", "message": "malformed cursor", "code": "invalid_cursor"}]) from exc
-    if not isinstance(value, int) or value < 1:
+    if not isinstance(value, int) or not 1 <= value < 2**63:
         raise InvalidRequest("The cursor is not one this service issued.", errors=[{"field": "cursor", "message": "malformed cursor", "code": "invalid_cursor"}])
     return value
 

@@ -14,6 +14,7 @@ from service.api.schemas import PurgeOut, PurgeRequest, VerifyOut
 from service.auditing import export_lines, purge_records, verify_chain
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+MAX_SEQ = 2**63 - 1  # sequence numbers are 64-bit integers in the store
 
 
 @router.get(
@@ -30,8 +31,8 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 def verify(
     caller: Verifier,
     store: StoreDep,
-    from_seq: Annotated[int | None, Query(ge=1, description="First sequence number to check.")] = None,
-    to_seq: Annotated[int | None, Query(ge=1, description="Last sequence number to check.")] = None,
+    from_seq: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="First sequence number to check.")] = None,
+    to_seq: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="Last sequence number to check.")] = None,
 ) -> VerifyOut:
     return verify_chain(store, from_seq=from_seq, to_seq=to_seq)
 
