@@ -31,6 +31,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "bench-dispatcher-key-0001"
+AUDITOR_KEY = "bench-auditor-key-00001"
 MIX = [
     {"force": "west-midlands", "task": "attend", "call": {"type": "asb.nuisance", "reference": "WMP-1", "flags": ["vulnerable_person"], "description": "Group of youths drinking and shouting outside the shops"},
      "location": {"risk_level": "low", "lpa": "birmingham-west", "neighbourhood": "ladywood"},
@@ -54,7 +55,7 @@ def free_port() -> int:
 def server(app: str, *, database_url: str | None = None, workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[tuple[int, int]]:
     """A uvicorn process serving ``app``; yields (port, pid)."""
     port = free_port()
-    env = {**os.environ, "API_KEYS": f"{KEY}:dispatcher", "ENVIRONMENT": "production", **(extra_env or {})}
+    env = {**os.environ, "API_KEYS": f"{KEY}:dispatcher,{AUDITOR_KEY}:auditor", "ENVIRONMENT": "production", **(extra_env or {})}
     if database_url:
         env["DATABASE_URL"] = database_url
     with tempfile.TemporaryFile("w+") as log:

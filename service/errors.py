@@ -100,3 +100,9 @@ class PayloadTooLarge(ServiceError):
     status_code = 413
     slug = "payload-too-large"
     title = "The request body is too large"
+
+
+class PolicyRejected(ServiceError):
+    status_code = 409
+    slug = "policy-rejected"
+    title = "The policy directory is not valid; the loaded policy is unchanged"

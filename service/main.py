@@ -196,6 +196,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(candidates.router)
     app.include_router(abstractions.router)
     app.include_router(audit.router)
+    app.include_router(policies.reload_router)
     app.include_router(policies.router)
     app.include_router(health.router)
     _install_error_handlers(app)

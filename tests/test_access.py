@@ -32,6 +32,7 @@ EXPECTED = {
     ("GET", "/v1/policies/{force}/matrix"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
     ("GET", "/v1/policies/{force}/matrix.html"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
     ("POST", "/v1/policies/{force}/impact"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
+    ("POST", "/v1/policies/reload"): {"dispatcher": 403, "planner": 403, "auditor": 403, "admin": 200},
     ("GET", "/healthz"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200, None: 200},
     ("GET", "/readyz"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200, None: 200},
     ("GET", "/metrics"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200, None: 200},

@@ -10,9 +10,12 @@ from typing import Any
 
 import pytest
 
-from conftest import POLICY_DIR, SCHEMA_DIR
+from fastapi.testclient import TestClient
+
+from conftest import POLICY_DIR, SCHEMA_DIR, headers, make_settings
 from service.engine.loader import PolicyLoadError, load_registry
 from service.engine.policy import FLAGS, MARKERS, TASKS, PolicyRegistry
+from service.main import create_app
 
 CONTRACT_CALL_TYPES = """violence.in_progress violence.weapons_threat violence.knife_crime violence.firearms violence.affray_disorder
 domestic.abuse domestic.stalking_suspect_present welfare.self_harm_in_progress welfare.mental_health_crisis serious.sexual_offence
@@ -157,3 +160,26 @@ def test_altered_source_document_is_refused(tmp_path: Path) -> None:
     source = target / "sources" / "kent-o38b.txt"
     source.write_text(source.read_text(encoding="utf-8").replace("PCSOs will not be deployed to a high-risk incident", "PCSOs may be deployed to a high-risk incident"), encoding="utf-8")
     assert "Kent O38b 5.6.3" in refusal(target)
+
+
+def test_reload_swaps_a_valid_policy_and_keeps_the_old_one_when_invalid(tmp_path: Path) -> None:
+    policy_dir = tmp_path / "policy_data"
+    shutil.copytree(POLICY_DIR, policy_dir)
+    app = create_app(make_settings(f"sqlite:///{tmp_path / 'reload.db'}", policy_dir=policy_dir))
+    with TestClient(app) as client:
+        before = client.get("/v1/policies/kent", headers=headers("admin")).json()["digest"]
+        assert client.post("/v1/policies/reload", headers=headers("auditor")).status_code == 403
+        rules = policy_dir / "kent" / "rules.json"
+        rules.write_text(rules.read_text().replace('"not_in_uniform", "effect": "refer"', '"not_in_uniform", "effect": "refuse"'))
+        changed = client.post("/v1/policies/reload", headers=headers("admin"))
+        assert changed.status_code == 200 and changed.json()["changed"] == ["kent"]
+        after = client.get("/v1/policies/kent", headers=headers("admin")).json()["digest"]
+        assert after != before and after == changed.json()["policies"]["kent"]
+        rules.write_text('{"rules": [')
+        refused = client.post("/v1/policies/reload", headers=headers("admin"))
+        assert refused.status_code == 409 and refused.headers["content-type"] == "application/problem+json"
+        assert "kent/rules.json" in refused.json()["errors"][0]["message"]
+        assert client.get("/v1/policies/kent", headers=headers("admin")).json()["digest"] == after
+        body = {"force": "kent", "call": {"type": "asb.begging"}, "location": {"risk_level": "low"},
+                "officer": {"id": "P", "training_status": "independent", "in_uniform": False}}
+        assert client.post("/v1/assessments", json=body, headers=headers("dispatcher")).json()["decision"] == "do_not_deploy"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -97,3 +98,32 @@ def test_unknown_route_and_method_are_problems(sqlite_client: TestClient) -> Non
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
     wrong_method = sqlite_client.delete("/v1/policies", headers=headers("admin"))
     assert wrong_method.status_code == 405 and wrong_method.json()["status"] == 405
+
+
+HOSTILE = [
+    ("wrong content type", json.dumps(VALID).encode(), "text/plain"),
+    ("deeply nested array", b"[" * 100_000 + b"]" * 100_000, "application/json"),
+    ("deeply nested field", json.dumps(VALID)[:-1].encode() + b',"extra":' + b"[" * 5000 + b"]" * 5000 + b"}", "application/json"),
+    ("lone surrogate in the description", json.dumps(VALID).replace('"Youths shouting"', '"\\ud800 lone"').encode(), "application/json"),
+    ("not UTF-8", b"\xff\xfe garbage", "application/json"),
+    ("a JSON array", b"[]", "application/json"),
+    ("a JSON string", b'"assess me"', "application/json"),
+    ("empty body", b"", "application/json"),
+]
+
+
+@pytest.mark.parametrize(("label", "content", "content_type"), HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_bodies_get_a_problem_and_record_nothing(sqlite_client: TestClient, label: str, content: bytes, content_type: str) -> None:
+    response = sqlite_client.post("/v1/assessments", content=content, headers={**headers("dispatcher"), "Content-Type": content_type})
+    assert response.status_code in (413, 422), response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert sqlite_client.get("/v1/audit/verify", headers=headers("auditor")).json()["checked"] == 0
+
+
+def test_unicode_oddities_in_a_description_are_decided_and_recorded_as_sent(sqlite_client: TestClient) -> None:
+    odd = "\u202eright-to-left\u202c \u200bzero-width \u0000nul \U0001f52a knife emoji, Ω≈ç√"
+    response = sqlite_client.post("/v1/assessments", json=changed("call.description", odd), headers=headers("dispatcher"))
+    assert response.status_code == 200
+    record = sqlite_client.get(f"/v1/assessments/{response.json()['assessment_id']}", headers=headers("auditor")).json()
+    assert record["request"]["call"]["description"] == odd
+    assert any('"knife"' in reason["message"] for reason in response.json()["reasons"])

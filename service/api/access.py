@@ -22,6 +22,7 @@ class Permission(StrEnum):
     AUTHORISE_ABSTRACTION = "authorise_abstraction"
     READ_REPORTS = "read_reports"
     POLICY_IMPACT = "policy_impact"
+    RELOAD_POLICY = "reload_policy"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {

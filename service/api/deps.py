@@ -132,6 +132,7 @@ AbstractionRecorder = Annotated[Caller, Depends(require(Permission.RECORD_ABSTRA
 AbstractionAuthoriser = Annotated[Caller, Depends(require(Permission.AUTHORISE_ABSTRACTION))]
 ReportReader = Annotated[Caller, Depends(require(Permission.READ_REPORTS))]
 ImpactAnalyst = Annotated[Caller, Depends(require(Permission.POLICY_IMPACT))]
+PolicyReloader = Annotated[Caller, Depends(require(Permission.RELOAD_POLICY))]
 AbstractionStoreDep = Annotated[AbstractionStore, Depends(get_abstraction_store)]
 IdempotencyDep = Annotated[IdempotencyStore, Depends(get_idempotency_store)]
 IdempotencyKeyHeader = Annotated[

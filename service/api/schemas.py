@@ -574,6 +574,11 @@ class ImpactOut(BaseModel):
     by_call_type: list[ImpactByCallType]
 
 
+class PolicyReloadOut(BaseModel):
+    policies: dict[str, str] = Field(description="Force id -> digest now loaded.")
+    changed: list[str] = Field(description="Forces whose digest changed.")
+
+
 class Health(BaseModel):
     status: Literal["ok"]
 

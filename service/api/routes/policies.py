@@ -8,18 +8,36 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from service.api.deps import AnyRole, BrowserMatrixReader, ClockDep, ImpactAnalyst, MatrixReader, RegistryDep, SettingsDep, StoreDep
+from service.api.deps import PolicyReloader, AnyRole, BrowserMatrixReader, ClockDep, ImpactAnalyst, MatrixReader, RegistryDep, SettingsDep, StoreDep
 from service.api.examples import IMPACT_EXAMPLES
 from service.api.negotiation import wants_csv
 from service.api.responses import problems
-from service.api.schemas import CallTypeOut, ImpactOut, ImpactRequest, MatrixOut, MatrixProfile, PolicyDetail, PolicySummary, PowerCatalogue, TaskOut
+from service.api.schemas import PolicyReloadOut, CallTypeOut, ImpactOut, ImpactRequest, MatrixOut, MatrixProfile, PolicyDetail, PolicySummary, PowerCatalogue, TaskOut
 from service.assessing import policy_for
 from service.catalogue import call_type_entries, policy_detail, policy_summary, power_catalogue, task_entries
 from service.impact import candidate_registry, replay
 from service.matrix import build_matrix, matrix_csv, matrix_html
+from service.reloading import reload_policy
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
+reload_router = APIRouter(prefix="/v1/policies", tags=["policies"])
 ForceId = Annotated[str, Path(min_length=1, max_length=64, description="Policy set id", examples=["west-midlands", "kent"])]
+
+
+@reload_router.post(
+    "/reload",
+    response_model=PolicyReloadOut,
+    summary="Reload the policy directory",
+    description=(
+        "For an administrator after a policy change is deployed to POLICY_DIR: validates and compiles the whole directory as "
+        "start-up does and swaps it in at once. If anything is invalid nothing changes: the answer is a 409 problem listing "
+        "each file and path at fault, and the loaded policy keeps deciding. Applies to the worker that serves the request; "
+        "with several workers, restart them (or send the reload to each)."
+    ),
+    responses=problems(401, 403, 409),
+)
+def reload(request: Request, caller: PolicyReloader, settings: SettingsDep) -> PolicyReloadOut:
+    return reload_policy(request.app.state, settings)
 
 
 @router.get(
