@@ -8,49 +8,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.engine.assessment import AssessmentInput, CallInput, LocationInput, OfficerInput
+from service.engine.policy import DECISIONS, FLAGS, GRADES, MARKERS, PHASES, RISK_LEVELS, SETTINGS, TASKS, TRAINING_STATUSES
 
-Task = Literal[
-    "attend",
-    "scene_guard",
-    "house_to_house",
-    "cctv_collection",
-    "victim_statement",
-    "reassurance_patrol",
-    "area_search",
-    "traffic_control",
-    "custody_conveyance",
-    "covert_deployment",
-]
-Phase = Literal["in_progress", "recent", "scene_secured"]
-Grade = Literal["emergency", "priority", "scheduled", "resolution_without_deployment"]
-Flag = Literal[
-    "weapon_reported",
-    "violence_threatened",
-    "confrontation_likely",
-    "suspect_present",
-    "injury_reported",
-    "vulnerable_person",
-    "safeguarding_concern",
-    "multiple_parties",
-    "community_sensitive",
-    "serious_investigation",
-]
-Marker = Literal[
-    "weapons",
-    "firearms",
-    "violent_person",
-    "dangerous_dog",
-    "drugs",
-    "hazardous_materials",
-    "water",
-    "live_lane",
-    "mental_health_risk",
-    "officer_safety",
-]
-RiskLevel = Literal["low", "medium", "high"]
-Setting = Literal["urban", "rural"]
-TrainingStatus = Literal["foundation", "coaching", "independent"]
-DecisionCode = Literal["deploy", "deploy_with_conditions", "refer_to_supervisor", "do_not_deploy"]
+# The wire enums are the engine's vocabularies, so the two cannot drift apart.
+Task = Literal[TASKS]  # type: ignore[valid-type]
+Phase = Literal[PHASES]  # type: ignore[valid-type]
+Grade = Literal[GRADES]  # type: ignore[valid-type]
+Flag = Literal[FLAGS]  # type: ignore[valid-type]
+Marker = Literal[MARKERS]  # type: ignore[valid-type]
+RiskLevel = Literal[RISK_LEVELS]  # type: ignore[valid-type]
+Setting = Literal[SETTINGS]  # type: ignore[valid-type]
+TrainingStatus = Literal[TRAINING_STATUSES]  # type: ignore[valid-type]
+DecisionCode = Literal[DECISIONS]  # type: ignore[valid-type]
 
 Code = Field(min_length=1, max_length=100)
 ShortText = Field(default=None, min_length=1, max_length=64)
