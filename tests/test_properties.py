@@ -13,7 +13,7 @@ from conftest import FIXED_NOW, POLICY_DIR
 from service.engine.assessment import AssessmentInput, CallInput, Decision, LocationInput, OfficerInput
 from service.engine.decide import decide, decide_outcome
 from service.engine.loader import load_registry
-from service.engine.policy import DECISIONS, FLAGS, GRADES, MARKERS, PHASES, RISK_LEVELS, SETTINGS, TASKS, TRAINING_STATUSES
+from service.engine.policy import DECISIONS, FLAGS, MARKERS, PHASES, RISK_LEVELS, SETTINGS, TASKS, TRAINING_STATUSES
 from service.engine.sources import normalise
 
 REGISTRY = load_registry(POLICY_DIR, POLICY_DIR.parent / "schemas")

@@ -344,7 +344,7 @@ def _build_set(raw: _RawSet, sets: dict[str, _RawSet], ctx: _Context) -> PolicyS
         ctx.problems.add(shown(raw, "call-types.json"), "/call_types", "a force needs a call-type catalogue")
 
     indicators: list[Indicator] = []
-    for owner, _position, entry in _merge_catalogue(chain, "screening.json", "indicators", "category"):
+    for _owner, _position, entry in _merge_catalogue(chain, "screening.json", "indicators", "category"):
         indicators.append(
             Indicator(
                 category=entry["category"],
