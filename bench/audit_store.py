@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from service.api.schemas import AssessmentRequest  # noqa: E402
-from service.assessing import to_response  # noqa: E402
+from service.actions.documents import decision_document, to_json  # noqa: E402
+from service.api.schemas.assessments import AssessmentRequest  # noqa: E402
 from service.engine.decide import decide  # noqa: E402
 from service.engine.loader import load_registry  # noqa: E402
 from service.store import migrate  # noqa: E402
@@ -56,7 +56,7 @@ def templates() -> list[tuple[AssessmentRequest, str, str, str]]:
         )
         policy = registry.sets[request.force]
         decision = decide(policy, request.to_engine(), now=now)
-        response = to_response(decision, assessment_id="ID", officer_id="PCSO 0", call_reference=None).model_dump_json()
+        response = to_json(decision_document(decision, assessment_id="ID", officer_id="PCSO 0", call_reference=None))
         built.append((request, response, decision.decision, policy.digest))
     return built
 

@@ -6,7 +6,7 @@ import os
 
 from fastapi import FastAPI, Response
 
-from service.api.schemas import AssessmentRequest
+from service.api.schemas.assessments import AssessmentRequest
 
 app = FastAPI()
 RESPONSE_BYTES = int(os.environ.get("BARE_RESPONSE_BYTES", "9000"))

@@ -74,12 +74,14 @@ class StoreUnavailable(ServiceError):
     title = "The decision could not be recorded"
 
 
+class NotRecorded(StoreUnavailable):
+    """A decision (or other audited change) that could not be committed to the audit trail."""
+
+
 class NotReady(ServiceError):
     status_code = 503
     slug = "not-ready"
     title = "The service is not ready"
-
-
 
 
 def field_path(location: tuple[str | int, ...]) -> str:

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import ROOT, headers
-from service.api.access import ROLE_PERMISSIONS, Caller, KeyRing, Permission
+from service.actions.access import ROLE_PERMISSIONS, Caller, KeyRing, Permission
 
 # Expected status per route and role: the contract's role table.
 EXPECTED = {

@@ -240,19 +240,19 @@ def test_impact_refuses_an_invalid_candidate(sqlite_client: TestClient) -> None:
 
 
 def test_policy_cli_validate_and_impact(tmp_path: Path, sqlite_url: str, sqlite_client: TestClient) -> None:
-    ok = subprocess.run([sys.executable, "-m", "service.policy", "validate", str(POLICY_DIR)], cwd=ROOT, capture_output=True, text=True)
+    ok = subprocess.run([sys.executable, "-m", "service.cli.policy", "validate", str(POLICY_DIR)], cwd=ROOT, capture_output=True, text=True)
     assert ok.returncode == 0 and "west-midlands: version 2.0" in ok.stdout
     broken = tmp_path / "policy_data"
     shutil.copytree(POLICY_DIR, broken)
     (broken / "kent" / "rules.json").write_text("{}")
-    bad = subprocess.run([sys.executable, "-m", "service.policy", "validate", str(broken)], cwd=ROOT, capture_output=True, text=True)
+    bad = subprocess.run([sys.executable, "-m", "service.cli.policy", "validate", str(broken)], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 1 and "kent/rules.json" in bad.stderr
     (broken / "kent" / "rules.json").write_text((POLICY_DIR / "kent" / "rules.json").read_text())
     (broken / "west-midlands" / "rules.json").write_text(json.dumps(_rules_with({"id": "risk.dynamic_assessment", "effect": "refer"})))
     medium = {**CALL, "officer": OFFICER, "location": {**CALL["location"], "risk_level": "medium"}}
     sqlite_client.post("/v1/assessments", json=medium, headers=headers("dispatcher"))
     impact = subprocess.run(
-        [sys.executable, "-m", "service.policy", "impact", "--candidate", str(broken), "--force", "west-midlands", "--database-url", sqlite_url],
+        [sys.executable, "-m", "service.cli.policy", "impact", "--candidate", str(broken), "--force", "west-midlands", "--database-url", sqlite_url],
         cwd=ROOT, capture_output=True, text=True,
     )
     assert impact.returncode == 0, impact.stderr

@@ -8,17 +8,20 @@ deciding the call.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
+from pydantic import BaseModel
 
-from service.api.access import Caller, KeyRing, Permission
-from service.engine.policy import PolicyRegistry
-from service.errors import Forbidden, Unauthorized
+from service.actions.access import Caller, KeyRing, Permission
+from service.actions.idempotency import Completion, run_idempotent
+from service.actions.policies import policy_for
 from service.config import Settings
+from service.engine.policy import PolicyRegistry, PolicySet
+from service.errors import Forbidden, Unauthorized
 from service.store.abstractions import AbstractionStore
 from service.store.idempotency import IdempotencyStore
 from service.store.records import AuditStore
@@ -36,15 +39,6 @@ async def get_registry(request: Request) -> PolicyRegistry:
 
 async def get_store(request: Request) -> AuditStore:
     return request.app.state.store
-
-
-async def get_idempotency_store(request: Request) -> IdempotencyStore:
-    return request.app.state.idempotency
-
-
-def json_answer(status: int, body: str, replayed: bool) -> Response:
-    """A recorded JSON answer; a replay of an earlier one says so."""
-    return Response(content=body, status_code=status, media_type="application/json", headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
 async def get_abstraction_store(request: Request) -> AbstractionStore:
@@ -134,7 +128,6 @@ ReportReader = Annotated[Caller, Depends(require(Permission.READ_REPORTS))]
 ImpactAnalyst = Annotated[Caller, Depends(require(Permission.POLICY_IMPACT))]
 PolicyReloader = Annotated[Caller, Depends(require(Permission.RELOAD_POLICY))]
 AbstractionStoreDep = Annotated[AbstractionStore, Depends(get_abstraction_store)]
-IdempotencyDep = Annotated[IdempotencyStore, Depends(get_idempotency_store)]
 IdempotencyKeyHeader = Annotated[
     str | None,
     Header(
@@ -143,4 +136,41 @@ IdempotencyKeyHeader = Annotated[
         "the same key with a different body is a 422; while the first is still being decided, a 409.",
     ),
 ]
+ForceId = Annotated[str, Path(min_length=1, max_length=64, description="Policy set id", examples=["west-midlands", "kent"])]
+
+
+async def get_force_policy(force: ForceId, registry: RegistryDep) -> PolicySet:
+    """The policy set named in the path, or a 404 naming the known forces."""
+    return policy_for(registry, force)
+
+
+class IdempotentPost:
+    """A POST the CAD may retry: run at most once per Idempotency-Key, answered with the recorded JSON."""
+
+    def __init__(self, store: IdempotencyStore, key: str | None, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.key = key
+        self.clock = clock
+
+    async def answer(
+        self, *, caller: Caller, endpoint: str, body: BaseModel, run: Callable[[datetime, Completion | None], Awaitable[tuple[int, str]]]
+    ) -> Response:
+        """Run ``run(now, completion)`` (or replay its recorded answer) and render it."""
+        now = self.clock()
+        status, text, replayed = await run_idempotent(
+            store=self.store, caller=caller, key=self.key, endpoint=endpoint, body_json=body.model_dump_json(), now=now,
+            run=lambda completion: run(now, completion),
+        )
+        headers = {"Idempotent-Replayed": "true"} if replayed else None
+        return Response(content=text, status_code=status, media_type="application/json", headers=headers)
+
+
+async def get_idempotent_post(
+    request: Request, clock: ClockDep, idempotency_key: IdempotencyKeyHeader = None
+) -> IdempotentPost:
+    return IdempotentPost(request.app.state.idempotency, idempotency_key, clock)
+
+
+PolicyDep = Annotated[PolicySet, Depends(get_force_policy)]
+IdempotentPostDep = Annotated[IdempotentPost, Depends(get_idempotent_post)]
 BrowserMatrixReader = Annotated[Caller, Depends(require(Permission.READ_MATRIX, authenticate=get_browser_caller))]

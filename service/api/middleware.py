@@ -12,8 +12,8 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge
-from service.metrics import Metrics
-from service.observability import REQUEST_CONTEXT
+from service.ops.context import REQUEST_CONTEXT
+from service.ops.metrics import Metrics
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = logging.getLogger("service.access")

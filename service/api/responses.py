@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.api.schemas import Problem
+from service.api.schemas.common import Problem
 from service.errors import PROBLEM_MEDIA_TYPE
 
 _DESCRIPTIONS = {

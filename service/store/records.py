@@ -14,27 +14,15 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, and_, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.errors import InvalidRequest, StoreUnavailable
-from service.observability import note
-from service.store.chain import (
-    GENESIS,
-    HEAD_ID,
-    Appended,
-    ChainWriter,
-    NewEntry,
-    append_locked,
-    chain_digest,
-    content_digest,
-    iso_utc,
-    lock_head,
-)
-from service.store.tables import AuditCheckpoint, AuditRecord, ChainHead
+from service.errors import InvalidRequest, NotRecorded, StoreUnavailable
+from service.store.chain import Appended, ChainWriter, NewEntry, append_locked, iso_utc, lock_head
+from service.store.database import ping
+from service.store.tables import AuditCheckpoint, AuditRecord
+from service.store.verify import VERIFY_BATCH, VerifyReport, verify_chain
 
 DECISION_KINDS = ("assessment", "escalation")
-VERIFY_BATCH = 2000
 
 _records = AuditRecord.__table__
-_head = ChainHead.__table__
 _checkpoints = AuditCheckpoint.__table__
 T = TypeVar("T")
 
@@ -82,25 +70,6 @@ class RecordFilter:
 
 
 @dataclass(frozen=True, slots=True)
-class ChainBreak:
-    seq: int
-    kind: str  # altered | missing | reordered
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyReport:
-    intact: bool
-    checked: int
-    first_seq: int | None
-    last_seq: int | None
-    head_seq: int
-    head_digest: str
-    checkpoint_seq: int | None
-    broken: ChainBreak | None
-
-
-@dataclass(frozen=True, slots=True)
 class PurgeReport:
     purge_id: str
     purged: int
@@ -133,6 +102,14 @@ class AuditStore:
 
     def close(self) -> None:
         self.writer.close()
+
+    def unreachable(self) -> str | None:
+        """None when the database answers; otherwise the kind of error it gave."""
+        try:
+            ping(self.engine)
+        except SQLAlchemyError as exc:
+            return type(exc).__name__
+        return None
 
     def _reading(self, action: Callable[[], T]) -> T:
         try:
@@ -242,7 +219,7 @@ class AuditStore:
 
     def verify(self, *, from_seq: int | None = None, to_seq: int | None = None) -> VerifyReport:
         """Walk the chain (or a range of it) and report the first break, if any."""
-        return self._reading(lambda: _verify(self.engine, from_seq, to_seq))
+        return self._reading(lambda: verify_chain(self.engine, from_seq, to_seq))
 
     # --- retention -------------------------------------------------------------------------
 
@@ -302,9 +279,8 @@ def _exported(stored: StoredRecord) -> dict[str, Any]:
     }
 
 
-def _unrecorded() -> StoreUnavailable:
-    note(audit_write_failed=True)
-    return StoreUnavailable("The decision was not recorded, so it is not returned; retry, or resource the call without it.")
+def _unrecorded() -> NotRecorded:
+    return NotRecorded("The decision was not recorded, so it is not returned; retry, or resource the call without it.")
 
 
 def _stored(row: Any) -> StoredRecord:
@@ -321,114 +297,3 @@ def _stored(row: Any) -> StoredRecord:
         request=json.loads(row.request_json),
         response=json.loads(row.response_json),
     )
-
-
-class _ChainWalk:
-    """Checks entries in order: each digest against its content, each link against the entry before."""
-
-    def __init__(self, connection: Any, checkpoints: dict[int, Any], expected_prev: str, start: int) -> None:
-        self.connection = connection
-        self.checkpoints = checkpoints
-        self.expected_prev = expected_prev
-        self.expected_seq = start
-        self.checked = 0
-        self.first_seq: int | None = None
-        self.last_seq: int | None = None
-
-    def run(self, rows: Iterable[Any]) -> ChainBreak | None:
-        """Walk the rows; the first break found, or None."""
-        for row in rows:
-            broken = self._check(row)
-            if broken is not None:
-                return broken
-            self.checked += 1
-            self.last_seq = int(row.seq)
-            self.expected_prev = row.digest
-            self.expected_seq = self.last_seq + 1
-        return None
-
-    def _check(self, row: Any) -> ChainBreak | None:
-        seq = int(row.seq)
-        self.first_seq = seq if self.first_seq is None else self.first_seq
-        gap = ChainBreak(self.expected_seq, "missing", f"entries {self.expected_seq} to {seq - 1} are missing")
-        if chain_digest(row.prev_digest, content_digest(row)) != row.digest:
-            return ChainBreak(seq, "altered", "the entry's content or digest no longer matches its digest")
-        if row.prev_digest != self.expected_prev:
-            if seq != self.expected_seq:
-                return gap
-            elsewhere = self.connection.execute(select(_records.c.seq).where(_records.c.digest == row.prev_digest)).scalar()
-            if elsewhere is not None:
-                return ChainBreak(seq, "reordered", f"entry {seq} follows entry {int(elsewhere)} in the chain, not entry {seq - 1}")
-            return ChainBreak(seq, "missing", f"the entry that entry {seq} follows is no longer present")
-        if seq != self.expected_seq:
-            return gap
-        if row.kind == "purge":
-            problem = _check_purge_entry(row, self.checkpoints)
-            if problem:
-                return ChainBreak(seq, "altered", problem)
-        return None
-
-
-def _verify(engine: Engine, from_seq: int | None, to_seq: int | None) -> VerifyReport:
-    with engine.connect() as connection:
-        head = connection.execute(select(_head.c.seq, _head.c.digest).where(_head.c.id == HEAD_ID)).one()
-        head_seq = int(head.seq)
-        checkpoints = {
-            int(row.through_seq): row for row in connection.execute(select(_checkpoints).order_by(_checkpoints.c.through_seq))
-        }
-        first_present = connection.execute(select(func.min(_records.c.seq))).scalar()
-        start = from_seq if from_seq is not None else (first_present if first_present is not None else 1)
-
-        def report(broken: ChainBreak | None, walk: _ChainWalk | None = None) -> VerifyReport:
-            return VerifyReport(
-                intact=broken is None,
-                checked=walk.checked if walk else 0,
-                first_seq=walk.first_seq if walk else None,
-                last_seq=walk.last_seq if walk else None,
-                head_seq=head_seq,
-                head_digest=head.digest,
-                checkpoint_seq=max(checkpoints) if checkpoints else None,
-                broken=broken,
-            )
-
-        # What the first entry walked must link to: the genesis, a purge checkpoint, or the entry before.
-        if start == 1:
-            expected_prev = GENESIS
-        elif start - 1 in checkpoints and (first_present is None or start <= first_present):
-            expected_prev = checkpoints[start - 1].digest
-        else:
-            expected_prev = connection.execute(select(_records.c.digest).where(_records.c.seq == start - 1)).scalar()
-            if expected_prev is None:
-                return report(ChainBreak(start, "missing", f"entry {start - 1} is neither present nor covered by a purge checkpoint"))
-
-        conditions = [_records.c.seq >= start] + ([_records.c.seq <= to_seq] if to_seq is not None else [])
-        walk = _ChainWalk(connection, checkpoints, expected_prev, start)
-        rows = connection.execution_options(stream_results=True, yield_per=VERIFY_BATCH).execute(
-            select(_records).where(*conditions).order_by(_records.c.seq)
-        )
-        try:
-            broken = walk.run(rows)
-        finally:
-            rows.close()
-        if broken is not None:
-            return report(broken, walk)
-        end = min(to_seq, head_seq) if to_seq is not None else head_seq
-        if end >= start and (walk.last_seq is None or walk.last_seq < end):
-            first_missing = start if walk.last_seq is None else walk.last_seq + 1
-            return report(ChainBreak(first_missing, "missing", f"entries {first_missing} to {end} are missing"), walk)
-        if walk.last_seq == head_seq and walk.expected_prev != head.digest:
-            return report(ChainBreak(head_seq, "altered", "the newest entry does not match the chain head"), walk)
-        return report(None, walk)
-
-
-def _check_purge_entry(row: Any, checkpoints: dict[int, Any]) -> str | None:
-    """A purge entry must agree with the checkpoint it left behind."""
-    result = json.loads(row.response_json)
-    through = result.get("through_seq")
-    if through is None:
-        return None
-    checkpoint = checkpoints.get(int(through))
-    if checkpoint is None or checkpoint.digest != result.get("checkpoint_digest"):
-        return f"the purge through entry {through} has no matching checkpoint"
-    return None
-

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 
-from service.abstractions import abstraction_report, authorise_abstraction, record_abstraction, report_csv
+from service.actions.abstractions import abstraction_report, authorise_abstraction, record_abstraction, report_csv
 from service.api.deps import (
     AbstractionAuthoriser,
     AbstractionRecorder,
@@ -19,7 +19,7 @@ from service.api.deps import (
 from service.api.examples import ABSTRACTION_EXAMPLES, AUTHORISATION_EXAMPLES
 from service.api.negotiation import wants_csv
 from service.api.responses import problems
-from service.api.schemas import AbstractionIn, AbstractionOut, AbstractionReport, AuthorisationIn
+from service.api.schemas.abstractions import AbstractionIn, AbstractionOut, AbstractionReport, AuthorisationIn
 
 router = APIRouter(tags=["abstractions"])
 AbstractionId = Annotated[str, Path(min_length=1, max_length=64)]

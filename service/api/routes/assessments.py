@@ -6,13 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Response
 
-from service.api.deps import AssessmentReader, Assessor, ClockDep, Escalator, IdempotencyDep, IdempotencyKeyHeader, IdFactoryDep, RegistryDep, StoreDep, json_answer
+from service.actions.assessments import assess, list_assessments, read_assessment
+from service.actions.escalations import escalate_assessment
+from service.api.deps import AssessmentReader, Assessor, Escalator, IdempotentPostDep, IdFactoryDep, RegistryDep, StoreDep
 from service.api.examples import ASSESSMENT_EXAMPLES, ESCALATION_EXAMPLES
 from service.api.responses import problems
-from service.api.schemas import AssessmentPage, AssessmentQuery, AssessmentRecordOut, AssessmentRequest, AssessmentResponse, EscalationRequest
-from service.assessing import assess, list_assessments, read_assessment
-from service.escalating import escalate_assessment
-from service.idempotent import run_idempotent
+from service.api.schemas.assessments import (
+    AssessmentPage,
+    AssessmentQuery,
+    AssessmentRecordOut,
+    AssessmentRequest,
+    AssessmentResponse,
+    EscalationRequest,
+)
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
 
@@ -35,17 +41,14 @@ async def create_assessment(
     caller: Assessor,
     registry: RegistryDep,
     store: StoreDep,
-    idempotency: IdempotencyDep,
-    clock: ClockDep,
+    post: IdempotentPostDep,
     new_id: IdFactoryDep,
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
-    now = clock()
-    return json_answer(
-        *await run_idempotent(
-            store=idempotency, caller=caller, key=idempotency_key, endpoint="POST /v1/assessments", body_json=body.model_dump_json(), now=now,
-            run=lambda completion: assess(body, registry=registry, store=store, caller=caller, now=now, new_id=new_id, completion=completion),
-        )
+    return await post.answer(
+        caller=caller,
+        endpoint="POST /v1/assessments",
+        body=body,
+        run=lambda now, completion: assess(body, registry=registry, store=store, caller=caller, now=now, new_id=new_id, completion=completion),
     )
 
 
@@ -102,18 +105,14 @@ async def create_escalation(
     caller: Escalator,
     registry: RegistryDep,
     store: StoreDep,
-    idempotency: IdempotencyDep,
-    clock: ClockDep,
+    post: IdempotentPostDep,
     new_id: IdFactoryDep,
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
-    now = clock()
-    return json_answer(
-        *await run_idempotent(
-            store=idempotency, caller=caller, key=idempotency_key, endpoint=f"POST /v1/assessments/{assessment_id}/escalations",
-            body_json=body.model_dump_json(), now=now,
-            run=lambda completion: escalate_assessment(
-                assessment_id, body, registry=registry, store=store, caller=caller, now=now, new_id=new_id, completion=completion
-            ),
-        )
+    return await post.answer(
+        caller=caller,
+        endpoint=f"POST /v1/assessments/{assessment_id}/escalations",
+        body=body,
+        run=lambda now, completion: escalate_assessment(
+            assessment_id, body, registry=registry, store=store, caller=caller, now=now, new_id=new_id, completion=completion
+        ),
     )

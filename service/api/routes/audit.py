@@ -10,8 +10,8 @@ from fastapi.responses import StreamingResponse
 
 from service.api.deps import ClockDep, Exporter, Purger, SettingsDep, StoreDep, Verifier
 from service.api.responses import problems
-from service.api.schemas import PurgeOut, PurgeRequest, VerifyOut
-from service.auditing import export_lines, purge_records, verify_chain
+from service.actions.audit import export_lines, purge_records, verify_chain
+from service.api.schemas.audit import PurgeOut, PurgeRequest, VerifyOut
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 MAX_SEQ = 2**63 - 1  # sequence numbers are 64-bit integers in the store

@@ -6,12 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
 
-from service.api.deps import Assessor, ClockDep, IdempotencyDep, IdempotencyKeyHeader, IdFactoryDep, RegistryDep, StoreDep, json_answer
+from service.actions.candidates import rank_candidates
+from service.api.deps import Assessor, IdempotentPostDep, IdFactoryDep, RegistryDep, StoreDep
 from service.api.examples import CANDIDATES_EXAMPLES
 from service.api.responses import problems
-from service.api.schemas import CandidatesRequest, CandidatesResponse
-from service.candidates import rank_candidates
-from service.idempotent import run_idempotent
+from service.api.schemas.candidates import CandidatesRequest, CandidatesResponse
 
 router = APIRouter(prefix="/v1/candidates", tags=["dispatch"])
 
@@ -33,15 +32,14 @@ async def candidates(
     caller: Assessor,
     registry: RegistryDep,
     store: StoreDep,
-    idempotency: IdempotencyDep,
-    clock: ClockDep,
+    post: IdempotentPostDep,
     new_id: IdFactoryDep,
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
-    now = clock()
-    return json_answer(
-        *await run_idempotent(
-            store=idempotency, caller=caller, key=idempotency_key, endpoint="POST /v1/candidates", body_json=body.model_dump_json(), now=now,
-            run=lambda completion: rank_candidates(body, registry=registry, store=store, caller=caller, now=now, new_id=new_id, completion=completion),
-        )
+    return await post.answer(
+        caller=caller,
+        endpoint="POST /v1/candidates",
+        body=body,
+        run=lambda now, completion: rank_candidates(
+            body, registry=registry, store=store, caller=caller, now=now, new_id=new_id, completion=completion
+        ),
     )

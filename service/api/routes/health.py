@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Request, Response
 
+from service.actions.readiness import readiness
 from service.api.responses import problems
-from service.api.schemas import Health, Readiness
-from service.health import readiness
+from service.api.schemas.health import Health, Readiness
 
 router = APIRouter(tags=["health"])
 
@@ -24,7 +26,8 @@ def healthz() -> Health:
     responses=problems(503),
 )
 def readyz(request: Request) -> Readiness:
-    return readiness(request.app.state)
+    state = request.app.state
+    return readiness(getattr(state, "registry", None), state.store, today=datetime.now(UTC).date())
 
 
 @router.get(

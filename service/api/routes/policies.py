@@ -5,23 +5,42 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from service.api.deps import PolicyReloader, AnyRole, BrowserMatrixReader, ClockDep, ImpactAnalyst, MatrixReader, RegistryDep, SettingsDep, StoreDep
+from service.actions.impact import policy_impact
+from service.actions.matrix import build_matrix, matrix_csv, matrix_html
+from service.actions.policies import call_type_entries, policy_detail, policy_summary, power_catalogue, reload_policy, task_entries
+from service.api.deps import (
+    AnyRole,
+    BrowserMatrixReader,
+    ClockDep,
+    ImpactAnalyst,
+    MatrixReader,
+    PolicyDep,
+    PolicyReloader,
+    RegistryDep,
+    SettingsDep,
+    StoreDep,
+)
 from service.api.examples import IMPACT_EXAMPLES
 from service.api.negotiation import wants_csv
 from service.api.responses import problems
-from service.api.schemas import PolicyReloadOut, CallTypeOut, ImpactOut, ImpactRequest, MatrixOut, MatrixProfile, PolicyDetail, PolicySummary, PowerCatalogue, TaskOut
-from service.assessing import policy_for
-from service.catalogue import call_type_entries, policy_detail, policy_summary, power_catalogue, task_entries
-from service.impact import candidate_registry, replay
-from service.matrix import build_matrix, matrix_csv, matrix_html
-from service.reloading import reload_policy
+from service.api.schemas.policies import (
+    CallTypeOut,
+    ImpactOut,
+    ImpactRequest,
+    MatrixOut,
+    MatrixProfile,
+    PolicyDetail,
+    PolicyReloadOut,
+    PolicySummary,
+    PowerCatalogue,
+    TaskOut,
+)
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 reload_router = APIRouter(prefix="/v1/policies", tags=["policies"])
-ForceId = Annotated[str, Path(min_length=1, max_length=64, description="Policy set id", examples=["west-midlands", "kent"])]
 
 
 @reload_router.post(
@@ -36,8 +55,11 @@ ForceId = Annotated[str, Path(min_length=1, max_length=64, description="Policy s
     ),
     responses=problems(401, 403, 409),
 )
-def reload(request: Request, caller: PolicyReloader, settings: SettingsDep) -> PolicyReloadOut:
-    return reload_policy(request.app.state, settings)
+def reload(request: Request, caller: PolicyReloader, registry: RegistryDep, settings: SettingsDep) -> PolicyReloadOut:
+    loaded, answer = reload_policy(registry, policy_dir=settings.policy_dir, schema_dir=settings.schema_dir)
+    request.app.state.registry = loaded  # one reference swap: requests in flight keep the set they started with
+    request.app.state.metrics.policy_loaded(loaded, today=datetime.now(UTC).date())
+    return answer
 
 
 @router.get(
@@ -59,8 +81,7 @@ def list_policies(registry: RegistryDep, caller: AnyRole) -> list[PolicySummary]
     description="The policy set's metadata, the documents it cites, and where its call-type classification comes from.",
     responses=problems(401, 403, 404),
 )
-def get_policy(force: ForceId, registry: RegistryDep, caller: AnyRole) -> PolicyDetail:
-    policy = policy_for(registry, force)
+def get_policy(caller: AnyRole, policy: PolicyDep, registry: RegistryDep) -> PolicyDetail:
     return policy_detail(policy, registry, today=datetime.now(UTC).date())
 
 
@@ -71,8 +92,8 @@ def get_policy(force: ForceId, registry: RegistryDep, caller: AnyRole) -> Policy
     description="Every call-type code the CAD may send, whether it is within the PCSO remit as a first response, the clause that says so, and the support tasks allowed for it.",
     responses=problems(401, 403, 404),
 )
-def list_call_types(force: ForceId, registry: RegistryDep, caller: AnyRole) -> list[CallTypeOut]:
-    return call_type_entries(policy_for(registry, force))
+def list_call_types(caller: AnyRole, policy: PolicyDep) -> list[CallTypeOut]:
+    return call_type_entries(policy)
 
 
 @router.get(
@@ -82,8 +103,8 @@ def list_call_types(force: ForceId, registry: RegistryDep, caller: AnyRole) -> l
     description="Power codes a PCSO may be designated with, with their legal basis, and the powers that can never be designated (Police Reform Act 2002 Sch 3B).",
     responses=problems(401, 403, 404),
 )
-def list_powers(force: ForceId, registry: RegistryDep, caller: AnyRole) -> PowerCatalogue:
-    return power_catalogue(policy_for(registry, force))
+def list_powers(caller: AnyRole, policy: PolicyDep) -> PowerCatalogue:
+    return power_catalogue(policy)
 
 
 @router.get(
@@ -93,8 +114,8 @@ def list_powers(force: ForceId, registry: RegistryDep, caller: AnyRole) -> Power
     description="What a PCSO can be asked to do (attend, scene guard, house-to-house ...), each with its kind and the clause behind it.",
     responses=problems(401, 403, 404),
 )
-def list_tasks(force: ForceId, registry: RegistryDep, caller: AnyRole) -> list[TaskOut]:
-    return task_entries(policy_for(registry, force))
+def list_tasks(caller: AnyRole, policy: PolicyDep) -> list[TaskOut]:
+    return task_entries(policy)
 
 
 @router.get(
@@ -109,11 +130,12 @@ def list_tasks(force: ForceId, registry: RegistryDep, caller: AnyRole) -> list[T
     responses={200: {"content": {"text/csv": {}}}, **problems(401, 403, 404, 422)},
 )
 def matrix(
-    force: ForceId, request: Request, profile: Annotated[MatrixProfile, Query()], registry: RegistryDep, caller: MatrixReader, clock: ClockDep
+    request: Request, caller: MatrixReader, policy: PolicyDep, profile: Annotated[MatrixProfile, Query()], clock: ClockDep
 ) -> MatrixOut | Response:
-    result = build_matrix(policy_for(registry, force), profile, now=clock())
+    result = build_matrix(policy, profile, now=clock())
     if wants_csv(request):
-        return Response(matrix_csv(result), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{force}-matrix.csv"'})
+        filename = f"{policy.id}-matrix.csv"
+        return Response(matrix_csv(result), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
     return result
 
 
@@ -128,9 +150,9 @@ def matrix(
     responses=problems(401, 403, 404, 422),
 )
 def matrix_page(
-    force: ForceId, profile: Annotated[MatrixProfile, Query()], registry: RegistryDep, caller: BrowserMatrixReader, clock: ClockDep
+    caller: BrowserMatrixReader, policy: PolicyDep, profile: Annotated[MatrixProfile, Query()], clock: ClockDep
 ) -> HTMLResponse:
-    return HTMLResponse(matrix_html(build_matrix(policy_for(registry, force), profile, now=clock())))
+    return HTMLResponse(matrix_html(build_matrix(policy, profile, now=clock())))
 
 
 @router.post(
@@ -146,14 +168,10 @@ def matrix_page(
     responses=problems(401, 403, 404, 422, 503),
 )
 def impact(
-    force: ForceId,
+    caller: ImpactAnalyst,
+    policy: PolicyDep,
     body: Annotated[ImpactRequest, Body(openapi_examples=IMPACT_EXAMPLES)],
-    registry: RegistryDep,
     store: StoreDep,
     settings: SettingsDep,
-    caller: ImpactAnalyst,
 ) -> ImpactOut:
-    current = policy_for(registry, force)
-    candidate = policy_for(candidate_registry(settings.policy_dir, settings.schema_dir, body.files), force)
-    records = store.decisions_for_replay(force=force, recorded_from=body.from_, recorded_to=body.to, limit=body.limit)
-    return replay(current, candidate, records, limit=body.limit)
+    return policy_impact(policy, body, store=store, policy_dir=settings.policy_dir, schema_dir=settings.schema_dir)

@@ -1,21 +1,35 @@
-"""Wire views of the compiled policy catalogues."""
+"""Policy sets: resolve a force's set, describe its catalogues, reload the policy directory."""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
-from service.api.schemas import (
+from service.api.schemas.common import CitationOut
+from service.api.schemas.policies import (
     CallTypeOut,
-    CitationOut,
     ClassificationSourceOut,
     DocumentOut,
     PolicyDetail,
+    PolicyReloadOut,
     PolicySummary,
     PowerCatalogue,
     PowerCatalogueEntry,
     TaskOut,
 )
+from service.engine.loader import PolicyLoadError, load_registry
 from service.engine.policy import PolicyRegistry, PolicySet
+from service.errors import NotFound, PolicyRejected
+
+
+def policy_for(registry: PolicyRegistry, force: str, *, field: str | None = None) -> PolicySet:
+    """The force's policy set, or a 404 problem naming the known forces (and ``field``, for a body field)."""
+    policy = registry.get(force)
+    if policy is None:
+        known = ", ".join(sorted(registry.sets))
+        errors = [{"field": field, "message": f"Unknown force '{force}'; known: {known}.", "code": "unknown_force"}] if field else None
+        raise NotFound(f"No policy set for force '{force}'. Known forces: {known}.", errors=errors)
+    return policy
 
 
 def policy_summary(policy: PolicySet, *, today: date) -> PolicySummary:
@@ -89,3 +103,18 @@ def power_catalogue(policy: PolicySet) -> PowerCatalogue:
         powers=[PowerCatalogueEntry.model_validate(p, from_attributes=True) for p in policy.powers.values()],
         excluded=[PowerCatalogueEntry.model_validate(p, from_attributes=True) for p in policy.excluded_powers.values()],
     )
+
+
+def reload_policy(current: PolicyRegistry, *, policy_dir: Path, schema_dir: Path) -> tuple[PolicyRegistry, PolicyReloadOut]:
+    """Load the policy directory afresh, all or nothing: the new registry and what changed, or a 409
+    naming every problem (the caller keeps ``current``)."""
+    try:
+        registry = load_registry(policy_dir, schema_dir)
+    except PolicyLoadError as exc:
+        raise PolicyRejected(
+            f"{len(exc.problems)} problem(s) in the policy directory; the loaded policy is unchanged.",
+            errors=[{"field": problem.split(": ", 1)[0], "message": problem, "code": "invalid_policy"} for problem in exc.problems],
+        ) from exc
+    changed = sorted(force for force, policy in registry.sets.items() if (before := current.get(force)) is None or before.digest != policy.digest)
+    answer = PolicyReloadOut(policies={force: policy.digest for force, policy in sorted(registry.sets.items())}, changed=changed)
+    return registry, answer

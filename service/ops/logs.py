@@ -10,7 +10,7 @@ import queue
 import sys
 from datetime import UTC, datetime
 
-from service.observability import current_request_id
+from service.ops.context import current_request_id
 
 _listener: logging.handlers.QueueListener | None = None
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import Connection
-from starlette.concurrency import run_in_threadpool
 
-from service.api.access import Caller
+from service.actions.access import Caller
 from service.errors import Conflict, InvalidRequest
 from service.store.idempotency import IdempotencyStore, completion
 
@@ -38,7 +38,7 @@ async def run_idempotent(
             errors=[{"field": "Idempotency-Key", "message": "1 to 255 visible ASCII characters", "code": "invalid_idempotency_key"}],
         )
     request_hash = "sha256:" + hashlib.sha256(f"{endpoint}\n{body_json}".encode("utf-8")).hexdigest()
-    claim = await run_in_threadpool(
+    claim = await asyncio.to_thread(
         store.claim, caller_key_id=caller.key_id, key=key, endpoint=endpoint, request_hash=request_hash, now=now
     )
     if not claim.claimed:
@@ -57,6 +57,6 @@ async def run_idempotent(
     try:
         status, body = await run(complete)
     except BaseException:
-        await run_in_threadpool(store.release, caller_key_id=caller.key_id, key=key)
+        await asyncio.to_thread(store.release, caller_key_id=caller.key_id, key=key)
         raise
     return status, body, False

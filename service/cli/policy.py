@@ -1,9 +1,9 @@
 """Policy author tools.
 
-    python -m service.policy validate [POLICY_DIR]
+    python -m service.cli.policy validate [POLICY_DIR]
         Check a policy directory exactly as start-up does; print each force's digest, or every problem.
 
-    python -m service.policy impact --candidate DIR --force FORCE [--from ISO] [--to ISO] [--limit N]
+    python -m service.cli.policy impact --candidate DIR --force FORCE [--from ISO] [--to ISO] [--limit N]
         Replay the decisions recorded in DATABASE_URL for FORCE through the candidate policy
         directory and print what would change (JSON).
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from service.config import get_settings
 from service.engine.loader import PolicyLoadError, load_registry
-from service.impact import replay
+from service.actions.impact import replay
 from service.store.database import make_engine
 from service.store.records import AuditStore
 
@@ -58,7 +58,7 @@ def _impact(args: argparse.Namespace, schema_dir: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m service.policy", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m service.cli.policy", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check a policy directory as start-up does")
     validate.add_argument("policy_dir", nargs="?", default=None)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
-from service.api.access import Caller
-from service.api.schemas import AssessmentRequest, EscalationRequest
-from service.assessing import abstraction_for, checked_request, policy_for, record_entry, visible_record
+from service.actions.access import Caller
+from service.actions.assessments import visible_record
+from service.actions.decisions import checked_request, prepare, record
+from service.actions.documents import escalation_document
+from service.actions.idempotency import Completion
+from service.actions.policies import policy_for
+from service.api.schemas.assessments import AssessmentRequest, EscalationRequest
 from service.engine.escalate import escalate
 from service.engine.policy import PolicyRegistry
 from service.errors import InvalidRequest
-from service.idempotent import Completion
-from service.observability import note_decision
 from service.store.records import AuditStore
-from service.wire import decision_document, escalation_document, to_json
-from starlette.concurrency import run_in_threadpool
 
 
 def changed_request(original: AssessmentRequest, change: EscalationRequest, carried_flags: set[str], carried_markers: set[str]) -> AssessmentRequest:
@@ -53,7 +54,7 @@ async def escalate_assessment(
     """Decide the changed deployment, record it linked to its parent; returns the status and recorded JSON."""
     if change == EscalationRequest():
         raise InvalidRequest("Nothing changed: give at least one of flags, markers, clear_flags, clear_markers, risk_level, phase, grade, description.")
-    parent = await run_in_threadpool(visible_record, store, parent_id, caller=caller)
+    parent = await asyncio.to_thread(visible_record, store, parent_id, caller=caller)
     original = AssessmentRequest.model_validate(parent.request)
     policy = policy_for(registry, original.force)
     screening = parent.response.get("screening", [])
@@ -65,24 +66,8 @@ async def escalate_assessment(
         policy, parent_id=parent.id, before=before, previous_decision=parent.response["decision"],
         after=checked_request(policy, updated), now=now,
     )
-    record_id = new_id()
-    abstraction = abstraction_for(decision, updated, new_id=new_id) if not parent.response.get("abstraction_id") else None
-    payload = to_json(
-        decision_document(
-            decision,
-            assessment_id=record_id,
-            officer_id=updated.officer.id,
-            call_reference=updated.call.reference,
-            abstraction_id=abstraction[0] if abstraction else parent.response.get("abstraction_id"),
-            escalation=escalation_document(escalation),
-        )
+    prepared = prepare(
+        updated, decision, policy=policy, caller=caller, now=now, new_id=new_id, kind="escalation", parent_id=parent.id,
+        abstraction_id=parent.response.get("abstraction_id"), escalation=escalation_document(escalation),
     )
-    await store.append_async(
-        record_entry(
-            kind="escalation", record_id=record_id, body=updated, decision=decision, policy=policy, caller=caller,
-            now=now, payload=payload, parent_id=parent.id, abstraction=abstraction,
-            side_effects=(completion(200, payload),) if completion else (),
-        )
-    )
-    note_decision(force=policy.id, decision=decision.decision, policy_version=policy.version, officer_id=updated.officer.id)
-    return 200, payload
+    return await record(store, [prepared], answer=prepared.answer, completion=completion)

@@ -13,11 +13,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from service.api.schemas import AssessmentRequest, ImpactByCallType, ImpactOut, ImpactTransition
+from service.actions.policies import policy_for
+from service.api.schemas.assessments import AssessmentRequest
+from service.api.schemas.policies import ImpactByCallType, ImpactOut, ImpactRequest, ImpactTransition
 from service.engine.decide import check_request, decide
 from service.engine.loader import PolicyLoadError, load_registry
 from service.engine.policy import PolicyRegistry, PolicySet
 from service.errors import InvalidRequest
+from service.store.records import AuditStore
 
 EXAMPLES_PER_TRANSITION = 5
 
@@ -94,3 +97,12 @@ def replay(
             for call_type, counts in sorted(by_call.items(), key=lambda item: (-item[1]["changed"], item[0]))
         ],
     )
+
+
+def policy_impact(
+    current: PolicySet, body: ImpactRequest, *, store: AuditStore, policy_dir: Path, schema_dir: Path
+) -> ImpactOut:
+    """Replay the force's recorded decisions in the window through the candidate files; nothing is recorded."""
+    candidate = policy_for(candidate_registry(policy_dir, schema_dir, body.files), current.id)
+    records = store.decisions_for_replay(force=current.id, recorded_from=body.from_, recorded_to=body.to, limit=body.limit)
+    return replay(current, candidate, records, limit=body.limit)

@@ -7,7 +7,8 @@ import html
 import io
 from datetime import datetime
 
-from service.api.schemas import MatrixCell, MatrixOut, MatrixProfile, MatrixRow, PolicyRefOut
+from service.api.schemas.common import PolicyRefOut
+from service.api.schemas.policies import MatrixCell, MatrixOut, MatrixProfile, MatrixRow
 from service.engine.assessment import AssessmentInput, CallInput, LocationInput, OfficerInput
 from service.engine.decide import check_request, decide, decide_outcome
 from service.engine.policy import TASKS, PolicySet

@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from service.api.access import Caller
-from service.api.schemas import PurgeOut, PurgeRequest, VerifyOut
+from service.actions.access import Caller
+from service.api.schemas.audit import PurgeOut, PurgeRequest, VerifyOut
 from service.errors import InvalidRequest
 from service.store.records import AuditStore
 

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import date
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from service.api.schemas import Readiness
+from service.api.schemas.health import Readiness
+from service.engine.policy import PolicyRegistry
 from service.errors import NotReady
-from service.store.database import ping
+from service.store.records import AuditStore
 
 
-def readiness(state: Any) -> Readiness:
-    registry = getattr(state, "registry", None)
+def readiness(registry: PolicyRegistry | None, store: AuditStore, *, today: date) -> Readiness:
+    """Ready when a policy is loaded and the store answers; warnings for policies past review."""
     if registry is None or not registry.sets:
         raise NotReady("No policy is loaded.")
-    try:
-        ping(state.store.engine)
-    except SQLAlchemyError as exc:
-        raise NotReady(f"The record store cannot be reached ({type(exc).__name__}).") from exc
-    today = datetime.now(UTC).date()
+    problem = store.unreachable()
+    if problem is not None:
+        raise NotReady(f"The record store cannot be reached ({problem}).")
     warnings = [
         f"{policy.id}: {policy.document.title} was due for review on {policy.review_due.isoformat()}"
         for _, policy in sorted(registry.sets.items())

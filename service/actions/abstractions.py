@@ -8,10 +8,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from service.api.access import Caller
-from service.api.schemas import AbstractionIn, AbstractionOut, AbstractionReport, AuthorisationIn, LpaMonth, OfficerAbstractions
+from service.actions.access import Caller
+from service.actions.policies import policy_for
+from service.api.schemas.abstractions import AbstractionIn, AbstractionOut, AbstractionReport, AuthorisationIn, LpaMonth, OfficerAbstractions
 from service.engine.policy import PolicyRegistry
-from service.assessing import policy_for
 from service.errors import InvalidRequest, NotFound
 from service.store.abstractions import AbstractionStore
 

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 
-from service.api.access import Caller
-from service.api.schemas import AssessmentRequest, CandidateOut, CandidatesRequest, CandidatesResponse, FindingOut, PolicyRefOut
-from service.assessing import abstraction_for, checked_request, policy_for, record_entry
+from service.actions.access import Caller
+from service.actions.decisions import Prepared, checked_request, prepare, record
+from service.actions.idempotency import Completion
+from service.actions.policies import policy_for
+from service.api.schemas.assessments import AssessmentRequest
+from service.api.schemas.candidates import CandidateOut, CandidatesRequest, CandidatesResponse
+from service.api.schemas.common import FindingOut, PolicyRefOut
 from service.engine.assessment import Decision
 from service.engine.decide import decide
 from service.engine.policy import DECISIONS, PolicyRegistry
 from service.errors import InvalidRequest
-from service.idempotent import Completion
-from service.observability import note_decision
 from service.store.records import AuditStore
-from service.wire import decision_document, to_json
-from starlette.concurrency import run_in_threadpool
 
 TRAINING_ORDER = {"independent": 0, "coaching": 1, "foundation": 2}
 
@@ -74,25 +74,14 @@ async def rank_candidates(
 ) -> tuple[int, str]:
     """Decide the call for every officer, record each decision, rank them; returns status and JSON."""
     # Hundreds of decisions: computed in a worker thread so the event loop keeps serving.
-    entries, payload, notes = await run_in_threadpool(
-        _decide_and_rank, body, registry=registry, caller=caller, now=now, new_id=new_id, completion=completion
-    )
-    await store.append_async(*entries)
-    for force, decision, version, officer_id in notes:
-        note_decision(force=force, decision=decision, policy_version=version, officer_id=officer_id)
-    return 200, payload
+    decided, answer = await asyncio.to_thread(_decide_and_rank, body, registry=registry, caller=caller, now=now, new_id=new_id)
+    return await record(store, decided, answer=answer, completion=completion)
 
 
 def _decide_and_rank(
-    body: CandidatesRequest,
-    *,
-    registry: PolicyRegistry,
-    caller: Caller,
-    now: datetime,
-    new_id: Callable[[], str],
-    completion: Completion | None,
-) -> tuple[list, str, list[tuple[str, str, str, str]]]:
-    """The recorded entries, the ranked answer as JSON, and what to note for the log and metrics."""
+    body: CandidatesRequest, *, registry: PolicyRegistry, caller: Caller, now: datetime, new_id: Callable[[], str]
+) -> tuple[list[Prepared], str]:
+    """Every officer's decision ready to record, and the ranked answer as JSON."""
     ids = [officer.id for officer in body.officers]
     if len(set(ids)) != len(ids):
         duplicate = next(i for i, officer_id in enumerate(ids) if ids.index(officer_id) != i)
@@ -105,45 +94,30 @@ def _decide_and_rank(
     decided = []
     for index, officer in enumerate(body.officers):
         single = AssessmentRequest(force=body.force, task=body.task, call=body.call, location=body.location, officer=officer)
-        decision = decide(policy, checked_request(policy, single, officer_path=("officers", index)), now=now)
-        decided.append((single, decision))
-    entries = []
-    places = []
-    for single, decision in decided:
-        assessment_id = new_id()
-        abstraction = abstraction_for(decision, single, new_id=new_id)
-        payload = to_json(
-            decision_document(
-                decision, assessment_id=assessment_id, officer_id=single.officer.id, call_reference=single.call.reference,
-                abstraction_id=abstraction[0] if abstraction else None, candidates_id=candidates_id,
-            )
-        )
-        entries.append(
-            record_entry(
-                kind="assessment", record_id=assessment_id, body=single, decision=decision, policy=policy, caller=caller,
-                now=now, payload=payload, abstraction=abstraction,
-            )
-        )
-        places.append((_rank_key(single, decision), single, decision, assessment_id))
-    places.sort(key=lambda place: place[0])
+        decided.append((single, decide(policy, checked_request(policy, single, officer_path=("officers", index)), now=now)))
+    prepared = [
+        prepare(single, decision, policy=policy, caller=caller, now=now, new_id=new_id, candidates_id=candidates_id)
+        for single, decision in decided
+    ]
+    places = sorted(prepared, key=lambda p: _rank_key(p.body, p.decision))
     candidates = [
         CandidateOut(
             rank=rank,
-            officer_id=single.officer.id,
-            assessment_id=assessment_id,
-            decision=decision.decision,
-            may_assign=decision.may_assign,
-            deciding_reason=FindingOut.model_validate(decision.reasons[0], from_attributes=True),
-            conditions=[c.code for c in decision.conditions],
-            powers_available=[p.code for p in decision.limits.powers_available],
-            powers_not_held=[p.code for p in decision.limits.powers_not_held],
-            transport=decision.limits.transport,
-            abstraction=_abstracted(decision) if policy.checks_abstraction else None,
-            place_reasons=_place_reasons(single, decision),
+            officer_id=place.body.officer.id,
+            assessment_id=place.assessment_id,
+            decision=place.decision.decision,
+            may_assign=place.decision.may_assign,
+            deciding_reason=FindingOut.model_validate(place.decision.reasons[0], from_attributes=True),
+            conditions=[c.code for c in place.decision.conditions],
+            powers_available=[p.code for p in place.decision.limits.powers_available],
+            powers_not_held=[p.code for p in place.decision.limits.powers_not_held],
+            transport=place.decision.limits.transport,
+            abstraction=_abstracted(place.decision) if policy.checks_abstraction else None,
+            place_reasons=_place_reasons(place.body, place.decision),
         )
-        for rank, (_key, single, decision, assessment_id) in enumerate(places, start=1)
+        for rank, place in enumerate(places, start=1)
     ]
-    payload = CandidatesResponse(
+    answer = CandidatesResponse(
         candidates_id=candidates_id,
         decided_at=now,
         force=policy.id,
@@ -153,7 +127,4 @@ def _decide_and_rank(
         policy=PolicyRefOut.model_validate(decided[0][1].policy, from_attributes=True),
         candidates=candidates,
     ).model_dump_json()
-    if completion is not None:
-        entries[-1] = replace(entries[-1], side_effects=(completion(200, payload),))
-    notes = [(policy.id, decision.decision, policy.version, single.officer.id) for single, decision in decided]
-    return entries, payload, notes
+    return prepared, answer

@@ -1,0 +1,83 @@
+"""Assessments: decide and record one deployment, read it back, list what was recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from service.actions.access import Caller, Permission
+from service.actions.decisions import checked_request, prepare, record
+from service.actions.idempotency import Completion
+from service.actions.policies import policy_for
+from service.api.schemas.assessments import (
+    AssessmentPage,
+    AssessmentQuery,
+    AssessmentRecordOut,
+    AssessmentRequest,
+    AssessmentResponse,
+    AssessmentSummary,
+)
+from service.engine.decide import decide
+from service.engine.policy import PolicyRegistry
+from service.errors import NotFound
+from service.store.records import AuditStore, RecordFilter, StoredRecord, decode_cursor, encode_cursor
+
+
+async def assess(
+    body: AssessmentRequest,
+    *,
+    registry: PolicyRegistry,
+    store: AuditStore,
+    caller: Caller,
+    now: datetime,
+    new_id: Callable[[], str],
+    completion: Completion | None = None,
+) -> tuple[int, str]:
+    """Decide and record one assessment; returns the status and the JSON body that was recorded."""
+    policy = policy_for(registry, body.force, field="force")
+    decision = decide(policy, checked_request(policy, body), now=now)
+    prepared = prepare(body, decision, policy=policy, caller=caller, now=now, new_id=new_id)
+    return await record(store, [prepared], answer=prepared.answer, completion=completion)
+
+
+def visible_record(store: AuditStore, record_id: str, *, caller: Caller) -> StoredRecord:
+    """A recorded decision this caller may read (dispatchers: only their own key's), or a 404."""
+    stored = store.get(record_id)
+    if stored is None or not (caller.may(Permission.READ_ALL_ASSESSMENTS) or stored.caller_key_id == caller.key_id):
+        raise NotFound(f"No assessment '{record_id}' that this key may read.")
+    return stored
+
+
+def read_assessment(store: AuditStore, assessment_id: str, *, caller: Caller) -> AssessmentRecordOut:
+    """A recorded assessment or escalation with its request."""
+    stored = visible_record(store, assessment_id, caller=caller)
+    return AssessmentRecordOut(
+        assessment_id=stored.id,
+        kind=stored.kind,
+        sequence=stored.seq,
+        recorded_at=stored.recorded_at,
+        caller_role=stored.caller_role,
+        parent_id=stored.parent_id,
+        digest=stored.digest,
+        request=stored.request,
+        response=AssessmentResponse.model_validate(stored.response),
+    )
+
+
+def list_assessments(store: AuditStore, query: AssessmentQuery, *, caller: Caller) -> AssessmentPage:
+    """One page of recorded decisions, newest first; dispatchers see only their own key's."""
+    own_only = not caller.may(Permission.READ_ALL_ASSESSMENTS)
+    filters = RecordFilter(
+        force=query.force,
+        decision=query.decision,
+        officer_id=query.officer_id,
+        recorded_from=query.from_,
+        recorded_to=query.to,
+        caller_key_id=caller.key_id if own_only else None,
+    )
+    before = decode_cursor(query.cursor) if query.cursor else None
+    page, next_before = store.list(filters, before_seq=before, limit=query.limit)
+    return AssessmentPage(
+        items=[AssessmentSummary.model_validate(item, from_attributes=True) for item in page],
+        next_cursor=encode_cursor(next_before) if next_before is not None else None,
+    )

@@ -1,0 +1,155 @@
+"""Decide and record: the one path by which an engine decision becomes a recorded answer.
+
+Assessments, escalations and candidates all come through here: each decision is turned into its
+wire document and its audit entry (with the abstraction row it creates, if any), the entries are
+appended to the chain together, and only once they are committed is the answer handed back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from service.actions.access import Caller
+from service.actions.documents import decision_document, to_json
+from service.actions.idempotency import Completion
+from service.api.schemas.assessments import AssessmentRequest
+from service.engine.assessment import AssessmentInput, Decision
+from service.engine.decide import check_request
+from service.engine.policy import PolicySet
+from service.errors import InvalidRequest, field_path
+from service.ops.context import note_decision
+from service.store.chain import NewEntry
+from service.store.records import AuditStore
+
+# Conditions that mean the deployment abstracts the officer (WMP 1.3), and the reason recorded.
+ABSTRACTION_CONDITIONS = {
+    "abstraction_out_of_area": "out_of_area",
+    "abstraction_from_neighbourhood_duties": "non_neighbourhood_duty",
+}
+
+
+def checked_request(policy: PolicySet, body: AssessmentRequest, *, officer_path: tuple[str | int, ...] = ("officer",)) -> AssessmentInput:
+    """The engine input for a request, or a 422 naming powers the policy cannot accept (under ``officer_path``)."""
+    request = body.to_engine()
+    problems = check_request(policy, request)
+    if problems:
+        raise InvalidRequest(
+            "The officer's designated powers include codes that are not acceptable.",
+            errors=[{"field": field_path(officer_path + p.field[2:]), "message": p.message, "code": p.code} for p in problems],
+        )
+    return request
+
+
+def abstraction_reason(decision: Decision) -> str | None:
+    """Why this deployment abstracts the officer (WMP 1.3), or None when it does not."""
+    if not decision.may_assign:
+        return None
+    for condition in decision.conditions:
+        reason = ABSTRACTION_CONDITIONS.get(condition.code)
+        if reason:
+            return reason
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One decision ready to record: its audit entry and the JSON answer that entry holds."""
+
+    entry: NewEntry
+    answer: str
+    decision: Decision
+    body: AssessmentRequest
+    policy: PolicySet
+
+    @property
+    def assessment_id(self) -> str:
+        return self.entry.id
+
+
+def prepare(
+    body: AssessmentRequest,
+    decision: Decision,
+    *,
+    policy: PolicySet,
+    caller: Caller,
+    now: datetime,
+    new_id: Callable[[], str],
+    kind: str = "assessment",
+    parent_id: str | None = None,
+    abstraction_id: str | None = None,
+    candidates_id: str | None = None,
+    escalation: dict[str, Any] | None = None,
+) -> Prepared:
+    """The wire document and audit entry for one decision.
+
+    A deployment that abstracts the officer creates a pending abstraction record, committed with
+    the entry, unless ``abstraction_id`` names the one an earlier decision already created.
+    """
+    record_id = new_id()
+    reason = abstraction_reason(decision) if abstraction_id is None else None
+    created = new_id() if reason else None
+    answer = to_json(
+        decision_document(
+            decision,
+            assessment_id=record_id,
+            officer_id=body.officer.id,
+            call_reference=body.call.reference,
+            abstraction_id=created or abstraction_id,
+            candidates_id=candidates_id,
+            escalation=escalation,
+        )
+    )
+    side_rows = ((("abstraction", _abstraction_row(created, reason, body, policy, record_id, caller, now)),) if created and reason else ())
+    entry = NewEntry(
+        id=record_id,
+        kind=kind,
+        recorded_at=now,
+        force=policy.id,
+        task=body.task,
+        call_type=body.call.type,
+        call_reference=body.call.reference,
+        officer_id=body.officer.id,
+        decision=decision.decision,
+        parent_id=parent_id,
+        policy_id=policy.id,
+        policy_version=policy.version,
+        policy_digest=policy.digest,
+        caller_role=caller.role,
+        caller_key_id=caller.key_id,
+        request_json=body.model_dump_json(),
+        response_json=answer,
+        side_rows=side_rows,
+    )
+    return Prepared(entry=entry, answer=answer, decision=decision, body=body, policy=policy)
+
+
+def _abstraction_row(
+    abstraction_id: str, reason: str, body: AssessmentRequest, policy: PolicySet, record_id: str, caller: Caller, now: datetime
+) -> dict[str, Any]:
+    reference = f" ({body.call.reference})" if body.call.reference else ""
+    return {
+        "id": abstraction_id, "force": policy.id, "officer_id": body.officer.id,
+        "home_lpa": body.officer.home_lpa, "home_neighbourhood": body.officer.home_neighbourhood,
+        "lpa": body.location.lpa, "neighbourhood": body.location.neighbourhood, "reason": reason,
+        "description": f"{body.task} for {body.call.type}{reference}",
+        "source": "assessment", "assessment_id": record_id, "started_at": now, "hours": None,
+        "status": "pending", "authorised_by": None, "justification": None, "authorised_at": None,
+        "recorded_at": now, "recorded_by_role": caller.role,
+    }
+
+
+async def record(store: AuditStore, decisions: Sequence[Prepared], *, answer: str, completion: Completion | None) -> tuple[int, str]:
+    """Commit the decisions' entries together (completing the idempotency key in the same
+    transaction), then note them for the log and metrics; returns the status and ``answer``."""
+    entries = [prepared.entry for prepared in decisions]
+    if completion is not None:
+        entries[-1] = replace(entries[-1], side_effects=(completion(200, answer),))
+    await store.append_async(*entries)
+    for prepared in decisions:
+        note_decision(
+            force=prepared.policy.id, decision=prepared.decision.decision, policy_version=prepared.policy.version, officer_id=prepared.body.officer.id
+        )
+    return 200, answer

@@ -1,0 +1,200 @@
+"""Wire models of assessments, escalations and the record of each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.engine.assessment import AssessmentInput, CallInput, LocationInput, OfficerInput
+from service.api.schemas.common import CitationOut, DecisionCode, FindingOut, Flag, Grade, Marker, Out, Phase, PolicyRefOut, PowerOut, RiskLevel, Setting, ShortText, Strict, Task, TrainingStatus
+
+
+class CallIn(Strict):
+    type: str = Field(min_length=1, max_length=100, description="Call-type code from the force's catalogue; an unknown code is referred.")
+    reference: str | None = Field(default=None, min_length=1, max_length=64, description="The CAD incident reference.")
+    phase: Phase = "in_progress"
+    grade: Grade | None = None
+    flags: list[Flag] = Field(default_factory=list, max_length=10)
+    description: str | None = Field(default=None, max_length=4000, description="The call handler's narrative; screened for risk words.")
+
+
+class LocationIn(Strict):
+    risk_level: RiskLevel
+    markers: list[Marker] = Field(default_factory=list, max_length=10)
+    setting: Setting = "urban"
+    lpa: str | None = ShortText
+    neighbourhood: str | None = ShortText
+
+
+class OfficerIn(Strict):
+    id: str = Field(min_length=1, max_length=64, description="The officer's collar or staff number.")
+    designated_powers: list[str] = Field(default_factory=list, max_length=50, description="Power codes the officer is designated with.")
+    training_status: TrainingStatus
+    in_uniform: bool
+    authorised_driver: bool = False
+    cycle_trained: bool = False
+    home_lpa: str | None = ShortText
+    home_neighbourhood: str | None = ShortText
+
+
+class AssessmentRequest(Strict):
+    force: str = Field(min_length=1, max_length=64, description="Policy set id, e.g. west-midlands or kent.")
+    task: Task = "attend"
+    call: CallIn
+    location: LocationIn
+    officer: OfficerIn
+
+    def to_engine(self) -> AssessmentInput:
+        """The engine's view of this request."""
+        return AssessmentInput(
+            force=self.force,
+            task=self.task,
+            call=CallInput(
+                type=self.call.type,
+                reference=self.call.reference,
+                phase=self.call.phase,
+                grade=self.call.grade,
+                flags=frozenset(self.call.flags),
+                description=self.call.description,
+            ),
+            location=LocationInput(
+                risk_level=self.location.risk_level,
+                markers=frozenset(self.location.markers),
+                setting=self.location.setting,
+                lpa=self.location.lpa,
+                neighbourhood=self.location.neighbourhood,
+            ),
+            officer=OfficerInput(
+                id=self.officer.id,
+                designated_powers=tuple(self.officer.designated_powers),
+                training_status=self.officer.training_status,
+                in_uniform=self.officer.in_uniform,
+                authorised_driver=self.officer.authorised_driver,
+                cycle_trained=self.officer.cycle_trained,
+                home_lpa=self.officer.home_lpa,
+                home_neighbourhood=self.officer.home_neighbourhood,
+            ),
+        )
+
+
+class LimitsOut(Out):
+    permitted_tasks: list[Task]
+    powers_available: list[PowerOut]
+    powers_not_held: list[PowerOut]
+    powers_suspended: list[PowerOut] = Field(description="Powers the officer holds but cannot use in this deployment.")
+    prohibited: list[FindingOut]
+    withdraw_when: list[str]
+    withdrawal: list[FindingOut]
+    transport: str
+    transport_basis: list[FindingOut]
+
+
+class AlternativeOut(Out):
+    task: Task
+    phase: Phase
+    decision: DecisionCode
+    message: str
+    citation: CitationOut
+
+
+class WarningOut(Out):
+    code: str
+    message: str
+    citations: list[CitationOut] = []
+
+
+class ScreeningOut(Out):
+    category: str
+    words: list[str]
+    adds_flags: list[str]
+    adds_markers: list[str]
+
+
+class EscalationOut(BaseModel):
+    parent_id: str
+    previous_decision: DecisionCode
+    direction: Literal["stricter", "unchanged", "looser"]
+    risk_lowered_by: list[str] = Field(description="Changes that lowered the risk; only these can loosen a decision.")
+    instructions: list[FindingOut] = Field(description="What the PCSO must do now when the deployment is no longer within the remit.")
+
+
+class AssessmentResponse(BaseModel):
+    assessment_id: str
+    decided_at: datetime
+    decision: DecisionCode
+    may_assign: bool
+    task: Task
+    officer_id: str
+    call_reference: str | None
+    reasons: list[FindingOut]
+    conditions: list[FindingOut]
+    limits: LimitsOut
+    alternatives: list[AlternativeOut]
+    policy: PolicyRefOut
+    warnings: list[WarningOut]
+    screening: list[ScreeningOut]
+    abstraction_id: str | None = Field(default=None, description="The abstraction record this deployment created, pending authorisation (WMP 1.3).")
+    candidates_id: str | None = Field(default=None, description="The candidates request this decision was part of.")
+    escalation: EscalationOut | None = Field(default=None, description="For an escalation: what changed against the decision it follows.")
+
+
+class AssessmentRecordOut(BaseModel):
+    assessment_id: str
+    kind: Literal["assessment", "escalation"]
+    sequence: int = Field(description="Position in the audit chain.")
+    recorded_at: datetime
+    caller_role: str
+    parent_id: str | None = Field(description="For an escalation, the assessment it follows.")
+    digest: str = Field(description="The record's digest in the audit chain.")
+    request: dict[str, Any]
+    response: AssessmentResponse
+
+
+class AssessmentQuery(BaseModel):
+    """Filters for listing recorded decisions."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    force: str | None = Field(default=None, max_length=64)
+    decision: DecisionCode | None = None
+    officer_id: str | None = Field(default=None, max_length=64)
+    from_: datetime | None = Field(default=None, alias="from", description="Recorded at or after (ISO 8601).")
+    to: datetime | None = Field(default=None, description="Recorded before (ISO 8601).")
+    cursor: str | None = Field(default=None, max_length=200, description="next_cursor from the previous page.")
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class AssessmentSummary(Out):
+    assessment_id: str = Field(validation_alias="id")
+    sequence: int = Field(validation_alias="seq")
+    kind: Literal["assessment", "escalation"]
+    recorded_at: datetime
+    force: str | None
+    task: str | None
+    call_type: str | None
+    call_reference: str | None
+    officer_id: str | None
+    decision: DecisionCode | None
+    parent_id: str | None
+    policy_version: str | None
+    caller_role: str
+
+
+class AssessmentPage(BaseModel):
+    items: list[AssessmentSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null on the last page.")
+
+
+class EscalationRequest(Strict):
+    """What changed during the deployment. Flags and markers are added; cleared ones count as lowering the risk."""
+
+    flags: list[Flag] = Field(default_factory=list, max_length=10, description="Flags now reported, added to the call's.")
+    markers: list[Marker] = Field(default_factory=list, max_length=10, description="Location markers now known, added.")
+    clear_flags: list[Flag] = Field(default_factory=list, max_length=10, description="Flags that no longer apply (lowers the risk).")
+    clear_markers: list[Marker] = Field(default_factory=list, max_length=10, description="Markers that no longer apply (lowers the risk).")
+    risk_level: RiskLevel | None = None
+    phase: Phase | None = None
+    grade: Grade | None = None
+    description: str | None = Field(default=None, min_length=1, max_length=4000, description="The new narrative; risk words found earlier are kept as flags.")

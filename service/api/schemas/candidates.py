@@ -1,0 +1,44 @@
+"""Wire models of POST /v1/candidates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from service.api.schemas.common import DecisionCode, FindingOut, PolicyRefOut, Strict, Task
+from service.api.schemas.assessments import CallIn, LocationIn, OfficerIn
+
+
+class CandidatesRequest(Strict):
+    force: str = Field(min_length=1, max_length=64)
+    task: Task = "attend"
+    call: CallIn
+    location: LocationIn
+    officers: list[OfficerIn] = Field(min_length=1, max_length=500, description="The PCSOs on duty who could take the call.")
+
+
+class CandidateOut(BaseModel):
+    rank: int
+    officer_id: str
+    assessment_id: str
+    decision: DecisionCode
+    may_assign: bool
+    deciding_reason: FindingOut
+    conditions: list[str]
+    powers_available: list[str]
+    powers_not_held: list[str]
+    transport: str
+    abstraction: bool | None = Field(description="Whether sending this officer abstracts them from their home LPA or neighbourhood.")
+    place_reasons: list[str] = Field(description="Why this officer is at this place in the ranking.")
+
+
+class CandidatesResponse(BaseModel):
+    candidates_id: str
+    decided_at: datetime
+    force: str
+    task: Task
+    call_type: str
+    deployable: int
+    policy: PolicyRefOut
+    candidates: list[CandidateOut]

@@ -1,0 +1,156 @@
+"""Wire models of the policy catalogues, the matrix, impact replay and reload."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.api.schemas.common import CitationOut, DecisionCode, Out, Phase, PolicyRefOut, RiskLevel, Setting, Strict, Task, TrainingStatus
+
+
+class PolicySummary(BaseModel):
+    id: str
+    name: str
+    publisher: str
+    document: str
+    version: str
+    effective_from: date
+    review_due: date
+    past_review_date: bool
+    digest: str
+    inherits: list[str]
+    rule_count: int
+    call_type_count: int
+
+
+class ClassificationSourceOut(Out):
+    code: str
+    summary: str
+    citations: list[CitationOut]
+
+
+class DocumentOut(Out):
+    id: str
+    title: str
+    publisher: str
+    kind: str
+    cite_as: str
+
+
+class PolicyDetail(PolicySummary):
+    notes: str
+    checks_abstraction: bool
+    classification_sources: list[ClassificationSourceOut]
+    documents: list[DocumentOut]
+
+
+class CallTypeOut(BaseModel):
+    code: str
+    name: str
+    group: str
+    classification: Literal["within_remit", "outside_remit"]
+    classified_by: str | None
+    citation: CitationOut
+    support_citation: CitationOut | None
+    relevant_powers: list[str]
+    support_tasks: list[Task]
+    any_phase_tasks: list[Task]
+    tags: list[str]
+
+
+class TaskOut(Out):
+    code: Task
+    name: str
+    kind: Literal["first_response", "support", "investigation", "prohibited"]
+    citation: CitationOut
+    requires_powers: list[str]
+    relevant_powers: list[str]
+
+
+class PowerCatalogueEntry(Out):
+    code: str
+    name: str
+    legal_basis: str
+    citation: CitationOut
+
+
+class PowerCatalogue(BaseModel):
+    powers: list[PowerCatalogueEntry]
+    excluded: list[PowerCatalogueEntry] = Field(description="Powers that cannot be designated to a PCSO (a 422 when claimed).")
+
+
+class MatrixCell(BaseModel):
+    decision: DecisionCode
+    code: str = Field(description="The deciding reason's code.")
+    clause: str = Field(description="The deciding clause, e.g. 'WMP 2.8.3'.")
+
+
+class MatrixRow(BaseModel):
+    call_type: str
+    name: str
+    classification: Literal["within_remit", "outside_remit"]
+    cells: dict[str, MatrixCell]
+
+
+class MatrixProfile(Strict):
+    training_status: TrainingStatus = "independent"
+    powers: list[str] = Field(default_factory=list, max_length=50, description="Designated power codes.")
+    in_uniform: bool = True
+    authorised_driver: bool = False
+    cycle_trained: bool = False
+    phase: Phase = "in_progress"
+    risk_level: RiskLevel = "low"
+    setting: Setting = "urban"
+
+
+class MatrixOut(BaseModel):
+    force: str
+    policy: PolicyRefOut
+    profile: MatrixProfile
+    tasks: list[Task]
+    rows: list[MatrixRow]
+
+
+class ImpactRequest(Strict):
+    files: dict[str, dict[str, Any]] = Field(
+        min_length=1,
+        description="Candidate policy files by path under policy_data/, e.g. 'west-midlands/rules.json'; the rest is the current policy.",
+    )
+    from_: datetime | None = Field(default=None, alias="from")
+    to: datetime | None = None
+    limit: int = Field(default=100_000, ge=1, le=1_000_000, description="At most this many recorded decisions are replayed.")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ImpactTransition(BaseModel):
+    from_decision: DecisionCode
+    to_decision: DecisionCode
+    count: int
+    examples: list[str]
+
+
+class ImpactByCallType(BaseModel):
+    call_type: str
+    replayed: int
+    changed: int
+    transitions: dict[str, int]
+
+
+class ImpactOut(BaseModel):
+    force: str
+    current_digest: str
+    candidate_digest: str
+    replayed: int
+    changed: int
+    not_replayable: int = Field(description="Records the candidate policy rejects (e.g. a power code it no longer knows).")
+    truncated: bool
+    transitions: list[ImpactTransition]
+    by_call_type: list[ImpactByCallType]
+
+
+class PolicyReloadOut(BaseModel):
+    policies: dict[str, str] = Field(description="Force id -> digest now loaded.")
+    changed: list[str] = Field(description="Forces whose digest changed.")

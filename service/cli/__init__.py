@@ -1,0 +1,1 @@
+"""Command-line tools: `python -m service.cli.policy validate|impact` for policy authors."""

@@ -1,1 +1,0 @@
-"""Command-line tools for policy authors: `python -m service.policy validate|impact`."""
