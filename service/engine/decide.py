@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -176,22 +177,30 @@ def _matches(rules: tuple[Rule, ...], base: BaseFacts, task: TaskFacts | None) -
     return [rule for rule in rules if rule.test(base, task)]
 
 
-def _level(matched: list[Rule]) -> tuple[int, bool]:
-    """The decision index for the matched rules, and whether the fallback decided it."""
-    level = -1
-    permitted = False
-    for rule in matched:
+def _precedence(worst: int, permitted: bool) -> tuple[int, bool]:
+    """The decision index, and whether the fallback decided it: the one precedence rule.
+
+    The most restrictive effect wins. A referral or refusal decides whatever else matched;
+    below that a task must be permitted by some rule, or the fallback refers it; a condition
+    turns a permitted deployment into a conditional one.
+    """
+    if worst >= LEVEL_REFER:
+        return worst, False
+    if not permitted:
+        return LEVEL_REFER, True
+    return (LEVEL_CONDITION if worst == LEVEL_CONDITION else LEVEL_PERMIT), False
+
+
+def _fold(rules: Iterable[Rule], worst: int = -1, permitted: bool = False) -> tuple[int, bool]:
+    """The most restrictive level above a permit among ``rules``, and whether any permits."""
+    for rule in rules:
         if rule.level is None:
             continue
         if rule.level == LEVEL_PERMIT:
             permitted = True
-        elif rule.level > level:
-            level = rule.level
-    if level >= LEVEL_REFER:
-        return level, False
-    if not permitted:
-        return LEVEL_REFER, True
-    return (LEVEL_CONDITION if level == LEVEL_CONDITION else LEVEL_PERMIT), False
+        elif rule.level > worst:
+            worst = rule.level
+    return worst, permitted
 
 
 class _Evaluation:
@@ -202,8 +211,7 @@ class _Evaluation:
         self.call_type = call_type
         self.rules = policy.rules_for_call[call_type.code] if call_type is not None else policy.rules_for_unknown
         self.static = _matches(self.rules.static, base, None)
-        self.static_worst = max((r.level for r in self.static if r.level is not None and r.level > LEVEL_PERMIT), default=-1)
-        self.static_permits = any(r.level == LEVEL_PERMIT for r in self.static)
+        self.static_worst, self.static_permits = _fold(self.static)
         self.powers_suspended = any(rule.suspends_powers for rule in self.static)
         # Powers the officer cannot use here (e.g. out of uniform) count as not held for the task.
         self.base = replace(base, powers=frozenset()) if self.powers_suspended else base
@@ -211,18 +219,8 @@ class _Evaluation:
     def level_for(self, code: str) -> int:
         """Only the decision index for a task: what `_level` would give, without building the match list."""
         facts = _task_facts(self.policy, self.base, self.call_type, code)
-        worst, permitted = self.static_worst, self.static_permits
-        for rule in self.rules.by_task[code]:
-            if rule.level is not None and rule.test(self.base, facts):
-                if rule.level == LEVEL_PERMIT:
-                    permitted = True
-                elif rule.level > worst:
-                    worst = rule.level
-        if worst >= LEVEL_REFER:
-            return worst
-        if not permitted:
-            return LEVEL_REFER
-        return LEVEL_CONDITION if worst == LEVEL_CONDITION else LEVEL_PERMIT
+        matched = (rule for rule in self.rules.by_task[code] if rule.level is not None and rule.test(self.base, facts))
+        return _precedence(*_fold(matched, self.static_worst, self.static_permits))[0]
 
     def for_task(self, code: str) -> tuple[list[Rule], TaskFacts]:
         facts = _task_facts(self.policy, self.base, self.call_type, code)
@@ -353,7 +351,7 @@ def decide_outcome(policy: PolicySet, request: AssessmentInput) -> tuple[str, Fi
     hits = _screen(policy, request.call.description)
     evaluation = _Evaluation(policy, _base_facts(policy, request, call_type, hits, request.call.phase), call_type)
     matched, facts = evaluation.for_task(request.task)
-    level, by_fallback = _level(matched)
+    level, by_fallback = _precedence(*_fold(matched))
     deciding = policy.fallback if by_fallback else max(
         (rule for rule in matched if rule.level is not None and rule.level != LEVEL_CONDITION),
         key=lambda rule: rule.level if rule.level is not None else -1,
@@ -369,7 +367,7 @@ def decide(policy: PolicySet, request: AssessmentInput, *, now: datetime) -> Dec
     evaluation = _Evaluation(policy, base, call_type)
     matched, facts = evaluation.for_task(request.task)
     base = evaluation.base
-    level, by_fallback = _level(matched)
+    level, by_fallback = _precedence(*_fold(matched))
     if by_fallback:
         matched = matched + [policy.fallback]
 

@@ -59,6 +59,15 @@ MARKERS = (
     "officer_safety",
 )
 RISK_LEVELS = ("low", "medium", "high")
+# Placeholders a rule's message may use; decide() fills exactly these (see decide._message).
+MESSAGE_FIELDS: Mapping[str, str] = {
+    "call_type_name": "the call type's name from the catalogue (the code, for an unknown call type)",
+    "task_name": "the task's name from the catalogue",
+    "evidence": "' (the call description says \"...\")' with the words that raised a flag or marker the rule tests, or nothing",
+    "markers": "the location markers the rule tests that are present, comma-separated",
+    "missing_powers": "the powers the task requires that the officer does not hold, comma-separated",
+    "abstraction": "the incident's LPA and neighbourhood against the officer's home LPA and neighbourhood",
+}
 SETTINGS = ("urban", "rural")
 TRAINING_STATUSES = ("foundation", "coaching", "independent")
 

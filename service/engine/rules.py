@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import string
 from types import MappingProxyType
 from typing import Any
 
-from service.engine.policy import EFFECT_LEVELS, Citation, Predicate, Rule
+from service.engine.policy import EFFECT_LEVELS, MESSAGE_FIELDS, Citation, Predicate, Rule
 
 # Tests that look at the task being assessed (or at the phase through "context").
 TASK_TESTS = frozenset(
@@ -67,6 +68,23 @@ def compile_when(when: dict[str, Any]) -> Predicate:
     return eval(source, {"__builtins__": {"bool": bool}}, constants)  # noqa: S307 - built from the fixed table only
 
 
+def message_problems(message: str) -> list[str]:
+    """Why decide() could not fill this message's placeholders (empty when it can)."""
+    try:
+        parsed = list(string.Formatter().parse(message))
+    except ValueError as exc:
+        return [f"the message is not a valid template ({exc}); write a literal brace as {{{{ or }}}}"]
+    problems = []
+    for _literal, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if name not in MESSAGE_FIELDS:
+            problems.append(f"the placeholder {{{name}}} cannot be filled; a message may use {', '.join('{' + f + '}' for f in MESSAGE_FIELDS)}")
+        elif spec or conversion:
+            problems.append(f"the placeholder {{{name}}} takes no conversion or format")
+    return problems
+
+
 def admits_task(when: dict[str, Any], task: str, kind: str) -> bool:
     """Whether a rule's task tests can hold for this task at all (used to index rules by task)."""
     return task in when.get("tasks", (task,)) and kind in when.get("task_kinds", (kind,))
@@ -81,7 +99,7 @@ def compile_rule(entry: dict[str, Any], citation: Citation | None) -> Rule:
         effect=entry["effect"],
         level=EFFECT_LEVELS.get(entry["effect"]),
         message=entry["message"],
-        templated="{" in entry["message"],
+        templated="{" in entry["message"] or "}" in entry["message"],
         citation=citation,
         citation_from=entry.get("citation_from"),
         test=compile_when(when),
