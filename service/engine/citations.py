@@ -51,9 +51,13 @@ class Sources:
 
     def _read_text(self, directory: Path, entry: dict[str, Any], shown: str, pointer: str) -> bool:
         try:
-            text = (directory / entry["file"]).read_text(encoding="utf-8")
-        except OSError as exc:
+            raw = (directory / entry["file"]).read_bytes()
+            text = raw.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
             self.problems.add(shown, pointer + "/file", f"cannot read {entry['file']}: {exc}")
+            return False
+        if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
+            self.problems.add(shown, pointer + "/sha256", f"{entry['file']} is not the document as published: its SHA-256 differs")
             return False
         try:
             if entry["structure"] == "numbered":
