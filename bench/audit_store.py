@@ -39,9 +39,26 @@ from service.store.tables import AuditRecord  # noqa: E402
 
 OFFICERS = [f"PCSO {n}" for n in range(4000, 4400)]
 MIX = [
-    {"force": "west-midlands", "call": {"type": "asb.nuisance", "flags": ["vulnerable_person"], "description": "Group of youths drinking and shouting outside the shops"}, "location": {"risk_level": "low"}},
-    {"force": "west-midlands", "call": {"type": "violence.knife_crime", "grade": "emergency"}, "location": {"risk_level": "high"}},
-    {"force": "west-midlands", "task": "house_to_house", "call": {"type": "serious.burglary_in_progress", "phase": "scene_secured"}, "location": {"risk_level": "low"}},
+    {
+        "force": "west-midlands",
+        "call": {
+            "type": "asb.nuisance",
+            "flags": ["vulnerable_person"],
+            "description": "Group of youths drinking and shouting outside the shops",
+        },
+        "location": {"risk_level": "low"},
+    },
+    {
+        "force": "west-midlands",
+        "call": {"type": "violence.knife_crime", "grade": "emergency"},
+        "location": {"risk_level": "high"},
+    },
+    {
+        "force": "west-midlands",
+        "task": "house_to_house",
+        "call": {"type": "serious.burglary_in_progress", "phase": "scene_secured"},
+        "location": {"risk_level": "low"},
+    },
     {"force": "kent", "call": {"type": "crime.theft_low_value"}, "location": {"risk_level": "medium"}},
 ]
 
@@ -52,7 +69,15 @@ def templates() -> list[tuple[AssessmentRequest, str, str, str]]:
     now = datetime.now(UTC)
     for body in MIX:
         request = AssessmentRequest.model_validate(
-            {**body, "officer": {"id": "PCSO 0", "training_status": "independent", "in_uniform": True, "designated_powers": ["require_name_address"]}}
+            {
+                **body,
+                "officer": {
+                    "id": "PCSO 0",
+                    "training_status": "independent",
+                    "in_uniform": True,
+                    "designated_powers": ["require_name_address"],
+                },
+            }
         )
         policy = registry.sets[request.force]
         decision = decide(policy, request.to_engine(), now=now)
@@ -75,10 +100,20 @@ def fill(engine, records: int, batch: int = 2000) -> float:
             record_id = str(uuid.uuid4())
             entries.append(
                 NewEntry(
-                    id=record_id, kind="assessment", recorded_at=start_time + timedelta(seconds=n * 30),
-                    force=request.force, task=request.task, call_type=request.call.type, call_reference=f"REF-{n}",
-                    officer_id=officer, decision=decision, policy_id=request.force, policy_version="bench",
-                    policy_digest=digest, caller_role="dispatcher", caller_key_id=f"key-{n % 7:012d}",
+                    id=record_id,
+                    kind="assessment",
+                    recorded_at=start_time + timedelta(seconds=n * 30),
+                    force=request.force,
+                    task=request.task,
+                    call_type=request.call.type,
+                    call_reference=f"REF-{n}",
+                    officer_id=officer,
+                    decision=decision,
+                    policy_id=request.force,
+                    policy_version="bench",
+                    policy_digest=digest,
+                    caller_role="dispatcher",
+                    caller_key_id=f"key-{n % 7:012d}",
                     request_json=request.model_dump_json().replace('"PCSO 0"', json.dumps(officer)),
                     response_json=response.replace('"ID"', json.dumps(record_id), 1).replace('"PCSO 0"', json.dumps(officer)),
                 )
@@ -118,7 +153,13 @@ def measure(url: str, records: int) -> dict[str, float]:
         "deep_page_ms": timed(lambda: store.list(everyone, before_seq=1000, limit=50)),
         "officer_first_page_ms": timed(lambda: store.list(officer, before_seq=None, limit=50)),
         "officer_deep_page_ms": timed(lambda: store.list(officer, before_seq=5000, limit=50)),
-        "time_range_page_ms": timed(lambda: store.list(RecordFilter(recorded_from=datetime(2025, 3, 1, tzinfo=UTC), recorded_to=datetime(2025, 3, 2, tzinfo=UTC)), before_seq=None, limit=50)),
+        "time_range_page_ms": timed(
+            lambda: store.list(
+                RecordFilter(recorded_from=datetime(2025, 3, 1, tzinfo=UTC), recorded_to=datetime(2025, 3, 2, tzinfo=UTC)),
+                before_seq=None,
+                limit=50,
+            )
+        ),
     }
     began = time.perf_counter()
     report = store.verify()
@@ -134,7 +175,9 @@ def postgres_url() -> str:
     if os.environ.get("BENCH_DATABASE_URL"):
         return os.environ["BENCH_DATABASE_URL"]
     script = f"source {ROOT}/scripts/ensure-postgres >&2 && echo $TEST_DATABASE_URL"
-    out = subprocess.run(["bash", "-c", script], env={**os.environ, "TEST_DB": "pcso_bench"}, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["bash", "-c", script], env={**os.environ, "TEST_DB": "pcso_bench"}, capture_output=True, text=True, check=True
+    )
     return out.stdout.strip()
 
 
@@ -153,7 +196,16 @@ def main() -> None:
         if args.backend in ("postgres", "both"):
             print(f"postgres: filling {args.records:,} records", flush=True)
             results["postgres"] = measure(postgres_url(), args.records)
-    rows = ["records", "fill_seconds", "first_page_ms", "deep_page_ms", "officer_first_page_ms", "officer_deep_page_ms", "time_range_page_ms", "verify_seconds"]
+    rows = [
+        "records",
+        "fill_seconds",
+        "first_page_ms",
+        "deep_page_ms",
+        "officer_first_page_ms",
+        "officer_deep_page_ms",
+        "time_range_page_ms",
+        "verify_seconds",
+    ]
     print(f"{'measure':<26}" + "".join(f"{name:>14}" for name in results))
     for row in rows:
         print(f"{row:<26}" + "".join(f"{results[name][row]:>14,.1f}" for name in results))

@@ -31,7 +31,14 @@ ROOT = Path(__file__).resolve().parents[1]
 def _cedar_condition(key: str, value: Any) -> str:
     if key in ("flags", "markers", "call_tags"):
         return f"context.{key}.containsAny({json.dumps(sorted(value))})"
-    if key in ("in_uniform", "authorised_driver", "cycle_trained", "task_listed_for_call", "task_any_phase_for_call", "missing_required_powers"):
+    if key in (
+        "in_uniform",
+        "authorised_driver",
+        "cycle_trained",
+        "task_listed_for_call",
+        "task_any_phase_for_call",
+        "missing_required_powers",
+    ):
         return f"context.{key} == {json.dumps(bool(value))}"
     if key in ("abstracted", "context"):
         return f"context.{key} == {json.dumps(str(value).lower() if isinstance(value, bool) else value)}"
@@ -55,16 +62,32 @@ def decision_rules(policy: PolicySet) -> list[Rule]:
 def facts(policy: PolicySet, request: AssessmentInput) -> dict[str, Any]:
     """The facts our rules test, as plain data for Cedar and ZEN."""
     call_type = policy.call_types.get(request.call.type)
-    evaluation = _Evaluation(policy, _base_facts(policy, request, call_type, _screen(policy, request.call.description), request.call.phase), call_type)
+    evaluation = _Evaluation(
+        policy, _base_facts(policy, request, call_type, _screen(policy, request.call.description), request.call.phase), call_type
+    )
     base = evaluation.base
     task = _task_facts(policy, base, call_type, request.task)
     abstracted = "unknown" if base.abstracted is None else str(base.abstracted).lower()
     return {
-        "call_types": base.call_type, "call_classes": base.call_class, "call_tags": sorted(base.call_tags), "phases": base.phase,
-        "grades": base.grade or "none", "flags": sorted(base.flags), "markers": sorted(base.markers), "risk_levels": base.risk_level,
-        "settings": base.setting, "training": base.training, "in_uniform": base.in_uniform, "authorised_driver": base.authorised_driver,
-        "cycle_trained": base.cycle_trained, "abstracted": abstracted, "tasks": task.task, "task_kinds": task.kind,
-        "task_listed_for_call": task.listed, "task_any_phase_for_call": task.any_phase, "context": task.context,
+        "call_types": base.call_type,
+        "call_classes": base.call_class,
+        "call_tags": sorted(base.call_tags),
+        "phases": base.phase,
+        "grades": base.grade or "none",
+        "flags": sorted(base.flags),
+        "markers": sorted(base.markers),
+        "risk_levels": base.risk_level,
+        "settings": base.setting,
+        "training": base.training,
+        "in_uniform": base.in_uniform,
+        "authorised_driver": base.authorised_driver,
+        "cycle_trained": base.cycle_trained,
+        "abstracted": abstracted,
+        "tasks": task.task,
+        "task_kinds": task.kind,
+        "task_listed_for_call": task.listed,
+        "task_any_phase_for_call": task.any_phase,
+        "context": task.context,
         "missing_required_powers": bool(task.missing_powers),
     }
 
@@ -122,12 +145,23 @@ class ZenEngine:
             "nodes": [
                 {"id": "in", "type": "inputNode", "name": "request", "position": {"x": 0, "y": 0}},
                 {
-                    "id": "rules", "type": "decisionTableNode", "name": "rules", "position": {"x": 200, "y": 0},
-                    "content": {"hitPolicy": "collect", "inputs": inputs, "outputs": [{"id": "o_level", "name": "level", "field": "level"}], "rules": rows},
+                    "id": "rules",
+                    "type": "decisionTableNode",
+                    "name": "rules",
+                    "position": {"x": 200, "y": 0},
+                    "content": {
+                        "hitPolicy": "collect",
+                        "inputs": inputs,
+                        "outputs": [{"id": "o_level", "name": "level", "field": "level"}],
+                        "rules": rows,
+                    },
                 },
                 {"id": "out", "type": "outputNode", "name": "decision", "position": {"x": 400, "y": 0}},
             ],
-            "edges": [{"id": "e1", "sourceId": "in", "targetId": "rules", "type": "edge"}, {"id": "e2", "sourceId": "rules", "targetId": "out", "type": "edge"}],
+            "edges": [
+                {"id": "e1", "sourceId": "in", "targetId": "rules", "type": "edge"},
+                {"id": "e2", "sourceId": "rules", "targetId": "out", "type": "edge"},
+            ],
         }
         return cls(rules, zen.ZenEngine().create_decision(json.dumps(content)))
 
@@ -140,9 +174,17 @@ def sample_requests(policy: PolicySet) -> list[AssessmentInput]:
     """Every call type against every task, with a spread of risk information."""
     variants = [
         ({}, {"risk_level": "low"}, {}),
-        ({"flags": frozenset({"vulnerable_person"}), "description": "Group of youths drinking and shouting"}, {"risk_level": "medium"}, {}),
+        (
+            {"flags": frozenset({"vulnerable_person"}), "description": "Group of youths drinking and shouting"},
+            {"risk_level": "medium"},
+            {},
+        ),
         ({"phase": "scene_secured"}, {"risk_level": "low"}, {"training_status": "coaching"}),
-        ({"flags": frozenset({"weapon_reported"}), "grade": "emergency"}, {"risk_level": "high", "markers": frozenset({"dangerous_dog"})}, {"in_uniform": False}),
+        (
+            {"flags": frozenset({"weapon_reported"}), "grade": "emergency"},
+            {"risk_level": "high", "markers": frozenset({"dangerous_dog"})},
+            {"in_uniform": False},
+        ),
     ]
     requests = []
     for number, call_type in enumerate(policy.call_types):
@@ -150,8 +192,13 @@ def sample_requests(policy: PolicySet) -> list[AssessmentInput]:
             call, location, officer = variants[(number + TASKS.index(task)) % len(variants)]
             requests.append(
                 AssessmentInput(
-                    force=policy.id, task=task, call=CallInput(type=call_type, **call), location=LocationInput(**location),
-                    officer=OfficerInput(id="PCSO 1", designated_powers=("require_name_address",), **({"training_status": "independent"} | officer)),
+                    force=policy.id,
+                    task=task,
+                    call=CallInput(type=call_type, **call),
+                    location=LocationInput(**location),
+                    officer=OfficerInput(
+                        id="PCSO 1", designated_powers=("require_name_address",), **({"training_status": "independent"} | officer)
+                    ),
                 )
             )
     return requests
@@ -188,4 +235,3 @@ def compare(policy: PolicySet, *, rounds: int = 3) -> dict[str, Any]:
         "zen": _time(zen_engine.decide, contexts, rounds),
     }
     return results
-

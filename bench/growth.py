@@ -53,11 +53,17 @@ def synthetic_policy_dir(target: Path, factor: int = FACTOR) -> Path:
 
 
 def requests_for(policy: PolicySet) -> list[AssessmentInput]:
-    officer = OfficerInput(id="PCSO 1", designated_powers=("require_name_address",), training_status="independent", in_uniform=True)
+    officer = OfficerInput(
+        id="PCSO 1", designated_powers=("require_name_address",), training_status="independent", in_uniform=True
+    )
     codes = [code for code in policy.call_types if ".v" not in code]
     return [
         AssessmentInput(
-            force=policy.id, task=task, call=CallInput(type=code, description="Youths shouting by the shops"), location=LocationInput(risk_level="medium"), officer=officer
+            force=policy.id,
+            task=task,
+            call=CallInput(type=code, description="Youths shouting by the shops"),
+            location=LocationInput(risk_level="medium"),
+            officer=officer,
         )
         for code in codes
         for task in ("attend", "house_to_house")
@@ -72,9 +78,6 @@ def median_us(policy: PolicySet, requests: list[AssessmentInput], rounds: int) -
             decide(policy, request, now=_NOW)
             samples.append((time.perf_counter_ns() - began) / 1000)
     return statistics.median(samples)
-
-
-
 
 
 def growth(rounds: int = 5) -> dict[str, float]:

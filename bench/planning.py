@@ -70,10 +70,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "API_KEYS": f"{KEY}:admin", "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "ENVIRONMENT": "production"}
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "service.main:app", "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env, start_new_session=True
+            [sys.executable, "-m", "uvicorn", "service.main:app", "--port", str(port), "--log-level", "warning"],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
         )
         try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {KEY}"}, timeout=60) as client:
+            with httpx.Client(
+                base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {KEY}"}, timeout=60
+            ) as client:
                 for _ in range(100):
                     try:
                         if client.get("/readyz").status_code == 200:
@@ -83,7 +88,11 @@ def main() -> None:
                 body = {
                     "force": "west-midlands",
                     "task": "attend",
-                    "call": {"type": "asb.street_drinking", "reference": "BENCH-1", "description": "Men drinking on the benches by the library"},
+                    "call": {
+                        "type": "asb.street_drinking",
+                        "reference": "BENCH-1",
+                        "description": "Men drinking on the benches by the library",
+                    },
                     "location": {"risk_level": "medium", "lpa": "birmingham-west", "neighbourhood": "ladywood"},
                     "officers": officers(args.officers),
                 }
@@ -91,7 +100,9 @@ def main() -> None:
                 results = {
                     f"candidates_{args.officers}": timed(client, "POST", "/v1/candidates", args.repeat, json=body),
                     "matrix_json": timed(client, "GET", "/v1/policies/west-midlands/matrix", args.repeat),
-                    "matrix_csv": timed(client, "GET", "/v1/policies/west-midlands/matrix", args.repeat, headers={"Accept": "text/csv"}),
+                    "matrix_csv": timed(
+                        client, "GET", "/v1/policies/west-midlands/matrix", args.repeat, headers={"Accept": "text/csv"}
+                    ),
                     "matrix_html": timed(client, "GET", "/v1/policies/west-midlands/matrix.html", args.repeat),
                 }
         finally:

@@ -39,8 +39,15 @@ def throughput(database_url: str, seconds: int) -> dict[str, float]:
     with server("bench.bare_app:app", extra_env={"BARE_RESPONSE_BYTES": str(size)}) as (port, _pid):
         wrk(port, seconds=2, connections=CONNECTIONS)
         bare = wrk(port, seconds=seconds, connections=CONNECTIONS)
-    return {"service_rps": service["rps"], "bare_rps": bare["rps"], "ratio": service["rps"] / bare["rps"], "response_bytes": size,
-            "service_p99_ms": service["p99_ms"], "bare_p99_ms": bare["p99_ms"], "errors": service["errors"] + bare["errors"]}
+    return {
+        "service_rps": service["rps"],
+        "bare_rps": bare["rps"],
+        "ratio": service["rps"] / bare["rps"],
+        "response_bytes": size,
+        "service_p99_ms": service["p99_ms"],
+        "bare_p99_ms": bare["p99_ms"],
+        "errors": service["errors"] + bare["errors"],
+    }
 
 
 def latency(database_url: str, seconds: int) -> dict[str, float]:
@@ -58,13 +65,19 @@ def cost_growth(database_url: str, records: int, window_seconds: int) -> dict[st
             written += int(result["rps"] * window_seconds)
             windows.append({"records": written, "rps": round(result["rps"]), "rss_mb": round(rss_mb(pid), 1)})
     first, last = windows[0], windows[-1]
-    return {"windows": windows, "rps_last_over_first": last["rps"] / first["rps"], "rss_growth_mb": last["rss_mb"] - first["rss_mb"]}
+    return {
+        "windows": windows,
+        "rps_last_over_first": last["rps"] / first["rps"],
+        "rss_growth_mb": last["rss_mb"] - first["rss_mb"],
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10, help="length of each throughput and latency run")
-    parser.add_argument("--cost-records", type=int, default=100_000, help="assessments recorded in the cost-growth run (1000000 for the full run)")
+    parser.add_argument(
+        "--cost-records", type=int, default=100_000, help="assessments recorded in the cost-growth run (1000000 for the full run)"
+    )
     parser.add_argument("--cost-window", type=int, default=10, help="seconds per cost-growth window")
     args = parser.parse_args()
     results: dict[str, object] = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cpus": os.cpu_count()}
@@ -89,15 +102,60 @@ def main() -> None:
     fastest = min(engines["cedar"][0], engines["zen"][0])
     grow, cost = results["growth"], results["cost_growth"]
     rows = [
-        ("service vs bare endpoint, SQLite, 1 worker", f"{t_sql['service_rps']:.0f} / {t_sql['bare_rps']:.0f} req/s", f"{t_sql['ratio']:.2f}", ">= 0.50"),
-        ("service vs bare endpoint, PostgreSQL, 1 worker", f"{t_pg['service_rps']:.0f} / {t_pg['bare_rps']:.0f} req/s", f"{t_pg['ratio']:.2f}", "reported"),
-        ("300/s open loop, SQLite: p50 / p99 / p99.9", f"{l_sql['p50_ms']:.1f} / {l_sql['p99_ms']:.1f} / {l_sql['p999_ms']:.1f} ms", "", "p99 < 10 ms"),
-        ("300/s open loop, PostgreSQL: p50 / p99 / p99.9", f"{l_pg['p50_ms']:.1f} / {l_pg['p99_ms']:.1f} / {l_pg['p999_ms']:.1f} ms", "", "p99 < 10 ms"),
-        ("decision: ours / Cedar / ZEN, median", f"{engines['ours'][0]:.1f} / {engines['cedar'][0]:.1f} / {engines['zen'][0]:.1f} us", f"{engines['ours'][0] / fastest:.2f}", "<= 0.25"),
-        ("decision: ours / Cedar / ZEN, p99", f"{engines['ours'][1]:.1f} / {engines['cedar'][1]:.1f} / {engines['zen'][1]:.1f} us", "", ""),
-        ("policy x100: median decision before / after", f"{grow['median_us'][0]:.1f} / {grow['median_us'][1]:.1f} us", f"{grow['ratio']:.2f}", "<= 1.5"),
-        (f"cost growth over {cost['windows'][-1]['records']:,} records: rps last / first", f"{cost['windows'][-1]['rps']} / {cost['windows'][0]['rps']}", f"{cost['rps_last_over_first']:.2f}", "flat"),
-        ("cost growth: memory first -> last", f"{cost['windows'][0]['rss_mb']} -> {cost['windows'][-1]['rss_mb']} MB", f"{cost['rss_growth_mb']:+.1f} MB", "flat"),
+        (
+            "service vs bare endpoint, SQLite, 1 worker",
+            f"{t_sql['service_rps']:.0f} / {t_sql['bare_rps']:.0f} req/s",
+            f"{t_sql['ratio']:.2f}",
+            ">= 0.50",
+        ),
+        (
+            "service vs bare endpoint, PostgreSQL, 1 worker",
+            f"{t_pg['service_rps']:.0f} / {t_pg['bare_rps']:.0f} req/s",
+            f"{t_pg['ratio']:.2f}",
+            "reported",
+        ),
+        (
+            "300/s open loop, SQLite: p50 / p99 / p99.9",
+            f"{l_sql['p50_ms']:.1f} / {l_sql['p99_ms']:.1f} / {l_sql['p999_ms']:.1f} ms",
+            "",
+            "p99 < 10 ms",
+        ),
+        (
+            "300/s open loop, PostgreSQL: p50 / p99 / p99.9",
+            f"{l_pg['p50_ms']:.1f} / {l_pg['p99_ms']:.1f} / {l_pg['p999_ms']:.1f} ms",
+            "",
+            "p99 < 10 ms",
+        ),
+        (
+            "decision: ours / Cedar / ZEN, median",
+            f"{engines['ours'][0]:.1f} / {engines['cedar'][0]:.1f} / {engines['zen'][0]:.1f} us",
+            f"{engines['ours'][0] / fastest:.2f}",
+            "<= 0.25",
+        ),
+        (
+            "decision: ours / Cedar / ZEN, p99",
+            f"{engines['ours'][1]:.1f} / {engines['cedar'][1]:.1f} / {engines['zen'][1]:.1f} us",
+            "",
+            "",
+        ),
+        (
+            "policy x100: median decision before / after",
+            f"{grow['median_us'][0]:.1f} / {grow['median_us'][1]:.1f} us",
+            f"{grow['ratio']:.2f}",
+            "<= 1.5",
+        ),
+        (
+            f"cost growth over {cost['windows'][-1]['records']:,} records: rps last / first",
+            f"{cost['windows'][-1]['rps']} / {cost['windows'][0]['rps']}",
+            f"{cost['rps_last_over_first']:.2f}",
+            "flat",
+        ),
+        (
+            "cost growth: memory first -> last",
+            f"{cost['windows'][0]['rss_mb']} -> {cost['windows'][-1]['rss_mb']} MB",
+            f"{cost['rss_growth_mb']:+.1f} MB",
+            "flat",
+        ),
     ]
     print(f"{'measure':<52}{'figures':<34}{'ratio':>8}  target")
     for measure, figures, ratio, target in rows:

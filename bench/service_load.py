@@ -33,15 +33,56 @@ ROOT = Path(__file__).resolve().parents[1]
 KEY = "bench-dispatcher-key-0001"
 AUDITOR_KEY = "bench-auditor-key-00001"
 MIX = [
-    {"force": "west-midlands", "task": "attend", "call": {"type": "asb.nuisance", "reference": "WMP-1", "flags": ["vulnerable_person"], "description": "Group of youths drinking and shouting outside the shops"},
-     "location": {"risk_level": "low", "lpa": "birmingham-west", "neighbourhood": "ladywood"},
-     "officer": {"id": "PCSO 4521", "designated_powers": ["require_name_address", "dispersal_direction"], "training_status": "independent", "in_uniform": True, "cycle_trained": True, "home_lpa": "birmingham-west", "home_neighbourhood": "ladywood"}},
-    {"force": "west-midlands", "task": "attend", "call": {"type": "violence.knife_crime", "reference": "WMP-2", "grade": "emergency", "description": "Caller reports a man waving a knife outside the chip shop"},
-     "location": {"risk_level": "high"}, "officer": {"id": "PCSO 4522", "training_status": "independent", "in_uniform": True}},
-    {"force": "west-midlands", "task": "house_to_house", "call": {"type": "serious.burglary_in_progress", "phase": "scene_secured", "reference": "WMP-3"},
-     "location": {"risk_level": "low"}, "officer": {"id": "PCSO 4523", "training_status": "independent", "in_uniform": True}},
-    {"force": "kent", "task": "attend", "call": {"type": "crime.theft_low_value", "reference": "KEN-4", "description": "Bicycle taken from outside the library, no suspect seen"},
-     "location": {"risk_level": "medium"}, "officer": {"id": "PCSO 61234", "training_status": "coaching", "in_uniform": True}},
+    {
+        "force": "west-midlands",
+        "task": "attend",
+        "call": {
+            "type": "asb.nuisance",
+            "reference": "WMP-1",
+            "flags": ["vulnerable_person"],
+            "description": "Group of youths drinking and shouting outside the shops",
+        },
+        "location": {"risk_level": "low", "lpa": "birmingham-west", "neighbourhood": "ladywood"},
+        "officer": {
+            "id": "PCSO 4521",
+            "designated_powers": ["require_name_address", "dispersal_direction"],
+            "training_status": "independent",
+            "in_uniform": True,
+            "cycle_trained": True,
+            "home_lpa": "birmingham-west",
+            "home_neighbourhood": "ladywood",
+        },
+    },
+    {
+        "force": "west-midlands",
+        "task": "attend",
+        "call": {
+            "type": "violence.knife_crime",
+            "reference": "WMP-2",
+            "grade": "emergency",
+            "description": "Caller reports a man waving a knife outside the chip shop",
+        },
+        "location": {"risk_level": "high"},
+        "officer": {"id": "PCSO 4522", "training_status": "independent", "in_uniform": True},
+    },
+    {
+        "force": "west-midlands",
+        "task": "house_to_house",
+        "call": {"type": "serious.burglary_in_progress", "phase": "scene_secured", "reference": "WMP-3"},
+        "location": {"risk_level": "low"},
+        "officer": {"id": "PCSO 4523", "training_status": "independent", "in_uniform": True},
+    },
+    {
+        "force": "kent",
+        "task": "attend",
+        "call": {
+            "type": "crime.theft_low_value",
+            "reference": "KEN-4",
+            "description": "Bicycle taken from outside the library, no suspect seen",
+        },
+        "location": {"risk_level": "medium"},
+        "officer": {"id": "PCSO 61234", "training_status": "coaching", "in_uniform": True},
+    },
 ]
 
 
@@ -52,7 +93,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(app: str, *, database_url: str | None = None, workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[tuple[int, int]]:
+def server(
+    app: str, *, database_url: str | None = None, workers: int = 1, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[int, int]]:
     """A uvicorn process serving ``app``; yields (port, pid)."""
     port = free_port()
     env = {**os.environ, "API_KEYS": f"{KEY}:dispatcher,{AUDITOR_KEY}:auditor", "ENVIRONMENT": "production", **(extra_env or {})}
@@ -61,7 +104,11 @@ def server(app: str, *, database_url: str | None = None, workers: int = 1, extra
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
         )
         try:
             for _ in range(300):
@@ -96,8 +143,19 @@ def wrk(port: int, *, seconds: int, connections: int) -> dict[str, float]:
     """Closed-loop throughput with wrk; one thread, so the client takes one core at most."""
     env = {**os.environ, "BODIES_FILE": bodies_file(), "API_KEY": KEY}
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(ROOT / "bench" / "wrk" / "post.lua"), f"http://127.0.0.1:{port}"],
-        capture_output=True, text=True, env=env, check=True,
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "-s",
+            str(ROOT / "bench" / "wrk" / "post.lua"),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     ).stdout
     stats = json.loads(re.search(r"^JSON (.*)$", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
     seconds_run = stats["duration_us"] / 1e6
@@ -134,7 +192,8 @@ def _encoded_requests(port: int) -> list[bytes]:
         payload = json.dumps(body).encode()
         requests.append(
             f"POST /v1/assessments HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {KEY}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n".encode() + payload
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
+            + payload
         )
     return requests
 
@@ -205,5 +264,7 @@ def rss_mb(pid: int) -> float:
 
 def postgres_url(database: str) -> str:
     script = f"source {ROOT}/scripts/ensure-postgres >&2 && echo $TEST_DATABASE_URL"
-    out = subprocess.run(["bash", "-c", script], env={**os.environ, "TEST_DB": database}, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["bash", "-c", script], env={**os.environ, "TEST_DB": database}, capture_output=True, text=True, check=True
+    )
     return out.stdout.strip()

@@ -36,9 +36,18 @@ def main() -> None:
         for minute in range(int(args.minutes)):
             rss_before = rss_mb(pid)
             result = asyncio.run(_open_loop(port, args.rate, 60))
-            minutes.append({"minute": minute + 1, **{k: round(v, 2) for k, v in result.items()}, "rss_mb_start": round(rss_before, 1), "rss_mb_end": round(rss_mb(pid), 1)})
+            minutes.append(
+                {
+                    "minute": minute + 1,
+                    **{k: round(v, 2) for k, v in result.items()},
+                    "rss_mb_start": round(rss_before, 1),
+                    "rss_mb_end": round(rss_mb(pid), 1),
+                }
+            )
             print(json.dumps(minutes[-1]), flush=True)
-        report = httpx.get(f"http://127.0.0.1:{port}/v1/audit/verify", headers={"Authorization": f"Bearer {AUDITOR_KEY}"}, timeout=600).json()
+        report = httpx.get(
+            f"http://127.0.0.1:{port}/v1/audit/verify", headers={"Authorization": f"Bearer {AUDITOR_KEY}"}, timeout=600
+        ).json()
     summary = {
         "workers": args.workers,
         "rate": args.rate,
@@ -51,7 +60,9 @@ def main() -> None:
     }
     print(f"{'minute':>6}{'requests':>10}{'failures':>10}{'p50 ms':>9}{'p99 ms':>9}{'p99.9 ms':>10}{'RSS MB':>16}")
     for m in minutes:
-        print(f"{m['minute']:>6}{m['requests']:>10}{m['failures']:>10}{m['p50_ms']:>9}{m['p99_ms']:>9}{m['p999_ms']:>10}{m['rss_mb_start']:>8}->{m['rss_mb_end']}")
+        print(
+            f"{m['minute']:>6}{m['requests']:>10}{m['failures']:>10}{m['p50_ms']:>9}{m['p99_ms']:>9}{m['p999_ms']:>10}{m['rss_mb_start']:>8}->{m['rss_mb_end']}"
+        )
     print(json.dumps(summary))
 
 

@@ -21,8 +21,8 @@ from service.engine.loader import PolicyLoadError, load_registry
 from service.ops.logs import configure_logging
 from service.ops.metrics import Metrics
 from service.store import migrate
-from service.store.database import make_engine
 from service.store.abstractions import AbstractionStore
+from service.store.database import make_engine
 from service.store.idempotency import IdempotencyStore
 from service.store.records import AuditStore
 

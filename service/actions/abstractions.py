@@ -10,7 +10,14 @@ from datetime import UTC, datetime
 
 from service.actions.access import Caller
 from service.actions.policies import policy_for
-from service.api.schemas.abstractions import AbstractionIn, AbstractionOut, AbstractionReport, AuthorisationIn, LpaMonth, OfficerAbstractions
+from service.api.schemas.abstractions import (
+    AbstractionIn,
+    AbstractionOut,
+    AbstractionReport,
+    AuthorisationIn,
+    LpaMonth,
+    OfficerAbstractions,
+)
 from service.engine.policy import PolicyRegistry
 from service.errors import InvalidRequest, NotFound
 from service.store.abstractions import AbstractionStore
@@ -21,17 +28,41 @@ REPEATED_ABSTRACTIONS = 3
 PROLONGED_HOURS = 16.0
 
 
-def record_abstraction(body: AbstractionIn, *, registry: PolicyRegistry, store: AbstractionStore, caller: Caller, now: datetime, new_id: Callable[[], str]) -> AbstractionOut:
+def record_abstraction(
+    body: AbstractionIn,
+    *,
+    registry: PolicyRegistry,
+    store: AbstractionStore,
+    caller: Caller,
+    now: datetime,
+    new_id: Callable[[], str],
+) -> AbstractionOut:
     policy_for(registry, body.force, field="force")
     row = {
-        **body.model_dump(), "id": new_id(), "source": "manual", "assessment_id": None, "status": "pending",
-        "authorised_by": None, "justification": None, "authorised_at": None, "recorded_at": now, "recorded_by_role": caller.role,
+        **body.model_dump(),
+        "id": new_id(),
+        "source": "manual",
+        "assessment_id": None,
+        "status": "pending",
+        "authorised_by": None,
+        "justification": None,
+        "authorised_at": None,
+        "recorded_at": now,
+        "recorded_by_role": caller.role,
     }
     store.create(row, caller_role=caller.role, caller_key_id=caller.key_id)
     return AbstractionOut.model_validate(row)
 
 
-def authorise_abstraction(abstraction_id: str, body: AuthorisationIn, *, store: AbstractionStore, caller: Caller, now: datetime, new_id: Callable[[], str]) -> AbstractionOut:
+def authorise_abstraction(
+    abstraction_id: str,
+    body: AuthorisationIn,
+    *,
+    store: AbstractionStore,
+    caller: Caller,
+    now: datetime,
+    new_id: Callable[[], str],
+) -> AbstractionOut:
     current = store.get(abstraction_id)
     if current is None:
         raise NotFound(f"No abstraction '{abstraction_id}'.")
@@ -41,8 +72,14 @@ def authorise_abstraction(abstraction_id: str, body: AuthorisationIn, *, store: 
             errors=[{"field": "abstraction_id", "message": "already authorised", "code": "already_authorised"}],
         )
     row = store.authorise(
-        abstraction_id, record_id=new_id(), authorised_by=body.authorised_by, justification=body.justification, hours=body.hours,
-        now=now, caller_role=caller.role, caller_key_id=caller.key_id,
+        abstraction_id,
+        record_id=new_id(),
+        authorised_by=body.authorised_by,
+        justification=body.justification,
+        hours=body.hours,
+        now=now,
+        caller_role=caller.role,
+        caller_key_id=caller.key_id,
     )
     if row is None:
         raise NotFound(f"No abstraction '{abstraction_id}'.")
@@ -53,7 +90,9 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     try:
         start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
     except ValueError as exc:
-        raise InvalidRequest("month must be YYYY-MM.", errors=[{"field": "month", "message": "expected YYYY-MM", "code": "invalid_month"}]) from exc
+        raise InvalidRequest(
+            "month must be YYYY-MM.", errors=[{"field": "month", "message": "expected YYYY-MM", "code": "invalid_month"}]
+        ) from exc
     end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
     return start, end
 
@@ -75,7 +114,9 @@ def abstraction_report(store: AbstractionStore, *, month: str, lpa: str | None) 
             officer_rows = per_officer[officer_id]
             hours = sum(r["hours"] or 0.0 for r in officer_rows)
             if len(officer_rows) >= REPEATED_ABSTRACTIONS or hours >= PROLONGED_HOURS:
-                review.append(OfficerAbstractions(officer_id=officer_id, abstractions=len(officer_rows), hours=hours, review_required=True))
+                review.append(
+                    OfficerAbstractions(officer_id=officer_id, abstractions=len(officer_rows), hours=hours, review_required=True)
+                )
         lpas.append(
             LpaMonth(
                 lpa=name,

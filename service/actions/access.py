@@ -27,18 +27,34 @@ class Permission(StrEnum):
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "dispatcher": frozenset(
-        {Permission.READ_CATALOGUE, Permission.ASSESS, Permission.ESCALATE, Permission.READ_OWN_ASSESSMENTS, Permission.RECORD_ABSTRACTION}
+        {
+            Permission.READ_CATALOGUE,
+            Permission.ASSESS,
+            Permission.ESCALATE,
+            Permission.READ_OWN_ASSESSMENTS,
+            Permission.RECORD_ABSTRACTION,
+        }
     ),
     "planner": frozenset(
         {
-            Permission.READ_CATALOGUE, Permission.READ_ALL_ASSESSMENTS, Permission.READ_MATRIX, Permission.RECORD_ABSTRACTION,
-            Permission.AUTHORISE_ABSTRACTION, Permission.READ_REPORTS, Permission.POLICY_IMPACT,
+            Permission.READ_CATALOGUE,
+            Permission.READ_ALL_ASSESSMENTS,
+            Permission.READ_MATRIX,
+            Permission.RECORD_ABSTRACTION,
+            Permission.AUTHORISE_ABSTRACTION,
+            Permission.READ_REPORTS,
+            Permission.POLICY_IMPACT,
         }
     ),
     "auditor": frozenset(
         {
-            Permission.READ_CATALOGUE, Permission.READ_ALL_ASSESSMENTS, Permission.VERIFY_AUDIT, Permission.EXPORT_AUDIT,
-            Permission.READ_MATRIX, Permission.READ_REPORTS, Permission.POLICY_IMPACT,
+            Permission.READ_CATALOGUE,
+            Permission.READ_ALL_ASSESSMENTS,
+            Permission.VERIFY_AUDIT,
+            Permission.EXPORT_AUDIT,
+            Permission.READ_MATRIX,
+            Permission.READ_REPORTS,
+            Permission.POLICY_IMPACT,
         }
     ),
     "admin": frozenset(Permission),

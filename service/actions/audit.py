@@ -15,7 +15,9 @@ from service.store.records import AuditStore
 def verify_chain(store: AuditStore, *, from_seq: int | None, to_seq: int | None) -> VerifyOut:
     """Walk the chain or a range of it."""
     if from_seq is not None and to_seq is not None and to_seq < from_seq:
-        raise InvalidRequest("to_seq is before from_seq.", errors=[{"field": "to_seq", "message": "must be >= from_seq", "code": "invalid_range"}])
+        raise InvalidRequest(
+            "to_seq is before from_seq.", errors=[{"field": "to_seq", "message": "must be >= from_seq", "code": "invalid_range"}]
+        )
     report = store.verify(from_seq=from_seq, to_seq=to_seq)
     return VerifyOut.model_validate(
         {
@@ -38,7 +40,9 @@ def export_lines(store: AuditStore, *, recorded_from: datetime | None, recorded_
         yield (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-def purge_records(store: AuditStore, body: PurgeRequest, *, retention_days: int | None, caller: Caller, now: datetime) -> PurgeOut:
+def purge_records(
+    store: AuditStore, body: PurgeRequest, *, retention_days: int | None, caller: Caller, now: datetime
+) -> PurgeOut:
     """Remove entries older than the retention period, keeping a checkpoint; the purge is itself recorded."""
     days = body.older_than_days or retention_days
     if days is None:

@@ -26,7 +26,11 @@ def _travel_fit(body: AssessmentRequest) -> tuple[int, str | None]:
     """0 when the officer can travel the way this location needs; a note either way."""
     officer = body.officer
     if body.location.setting == "rural":
-        return (0, "can drive to a rural location") if officer.authorised_driver else (1, "not an authorised driver for a rural location")
+        return (
+            (0, "can drive to a rural location")
+            if officer.authorised_driver
+            else (1, "not an authorised driver for a rural location")
+        )
     return (0, "cycle trained") if officer.cycle_trained else (1, "on foot only")
 
 
@@ -50,8 +54,15 @@ def _rank_key(body: AssessmentRequest, decision: Decision) -> tuple:
 def _place_reasons(body: AssessmentRequest, decision: Decision) -> list[str]:
     reasons = [f"{decision.decision.replace('_', ' ')}: {decision.reasons[0].message}"]
     if decision.may_assign:
-        reasons.append(f"{len(decision.conditions)} condition(s)" + (f": {', '.join(c.code for c in decision.conditions)}" if decision.conditions else ""))
-        reasons.append("abstracted from home LPA or neighbourhood" if _abstracted(decision) else "no abstraction from their own neighbourhood")
+        reasons.append(
+            f"{len(decision.conditions)} condition(s)"
+            + (f": {', '.join(c.code for c in decision.conditions)}" if decision.conditions else "")
+        )
+        reasons.append(
+            "abstracted from home LPA or neighbourhood"
+            if _abstracted(decision)
+            else "no abstraction from their own neighbourhood"
+        )
         held, missing = len(decision.limits.powers_available), len(decision.limits.powers_not_held)
         reasons.append(f"holds {held} of {held + missing} powers relevant to the call")
         _, travel = _travel_fit(body)
@@ -87,7 +98,13 @@ def _decide_and_rank(
         duplicate = next(i for i, officer_id in enumerate(ids) if ids.index(officer_id) != i)
         raise InvalidRequest(
             "Each officer may appear once.",
-            errors=[{"field": f"officers[{duplicate}].id", "message": f"'{ids[duplicate]}' is listed twice", "code": "duplicate_officer"}],
+            errors=[
+                {
+                    "field": f"officers[{duplicate}].id",
+                    "message": f"'{ids[duplicate]}' is listed twice",
+                    "code": "duplicate_officer",
+                }
+            ],
         )
     policy = policy_for(registry, body.force, field="force")
     candidates_id = new_id()

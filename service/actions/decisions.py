@@ -31,7 +31,9 @@ ABSTRACTION_CONDITIONS = {
 }
 
 
-def checked_request(policy: PolicySet, body: AssessmentRequest, *, officer_path: tuple[str | int, ...] = ("officer",)) -> AssessmentInput:
+def checked_request(
+    policy: PolicySet, body: AssessmentRequest, *, officer_path: tuple[str | int, ...] = ("officer",)
+) -> AssessmentInput:
     """The engine input for a request, or a 422 naming powers the policy cannot accept (under ``officer_path``)."""
     request = body.to_engine()
     problems = check_request(policy, request)
@@ -102,7 +104,9 @@ def prepare(
             escalation=escalation,
         )
     )
-    side_rows = ((("abstraction", _abstraction_row(created, reason, body, policy, record_id, caller, now)),) if created and reason else ())
+    side_rows = (
+        (("abstraction", _abstraction_row(created, reason, body, policy, record_id, caller, now)),) if created and reason else ()
+    )
     entry = NewEntry(
         id=record_id,
         kind=kind,
@@ -131,17 +135,31 @@ def _abstraction_row(
 ) -> dict[str, Any]:
     reference = f" ({body.call.reference})" if body.call.reference else ""
     return {
-        "id": abstraction_id, "force": policy.id, "officer_id": body.officer.id,
-        "home_lpa": body.officer.home_lpa, "home_neighbourhood": body.officer.home_neighbourhood,
-        "lpa": body.location.lpa, "neighbourhood": body.location.neighbourhood, "reason": reason,
+        "id": abstraction_id,
+        "force": policy.id,
+        "officer_id": body.officer.id,
+        "home_lpa": body.officer.home_lpa,
+        "home_neighbourhood": body.officer.home_neighbourhood,
+        "lpa": body.location.lpa,
+        "neighbourhood": body.location.neighbourhood,
+        "reason": reason,
         "description": f"{body.task} for {body.call.type}{reference}",
-        "source": "assessment", "assessment_id": record_id, "started_at": now, "hours": None,
-        "status": "pending", "authorised_by": None, "justification": None, "authorised_at": None,
-        "recorded_at": now, "recorded_by_role": caller.role,
+        "source": "assessment",
+        "assessment_id": record_id,
+        "started_at": now,
+        "hours": None,
+        "status": "pending",
+        "authorised_by": None,
+        "justification": None,
+        "authorised_at": None,
+        "recorded_at": now,
+        "recorded_by_role": caller.role,
     }
 
 
-async def record(store: AuditStore, decisions: Sequence[Prepared], *, answer: str, completion: Completion | None) -> tuple[int, str]:
+async def record(
+    store: AuditStore, decisions: Sequence[Prepared], *, answer: str, completion: Completion | None
+) -> tuple[int, str]:
     """Commit the decisions' entries together (completing the idempotency key in the same
     transaction), then note them for the log and metrics; returns the status and ``answer``."""
     entries = [prepared.entry for prepared in decisions]
@@ -150,6 +168,9 @@ async def record(store: AuditStore, decisions: Sequence[Prepared], *, answer: st
     await store.append_async(*entries)
     for prepared in decisions:
         note_decision(
-            force=prepared.policy.id, decision=prepared.decision.decision, policy_version=prepared.policy.version, officer_id=prepared.body.officer.id
+            force=prepared.policy.id,
+            decision=prepared.decision.decision,
+            policy_version=prepared.policy.version,
+            officer_id=prepared.body.officer.id,
         )
     return 200, answer

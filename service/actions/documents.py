@@ -49,7 +49,12 @@ def _warning(warning: Warning) -> dict[str, Any]:
 
 
 def _screening(hit: ScreeningHit) -> dict[str, Any]:
-    return {"category": hit.category, "words": list(hit.words), "adds_flags": list(hit.adds_flags), "adds_markers": list(hit.adds_markers)}
+    return {
+        "category": hit.category,
+        "words": list(hit.words),
+        "adds_flags": list(hit.adds_flags),
+        "adds_markers": list(hit.adds_markers),
+    }
 
 
 def decision_document(

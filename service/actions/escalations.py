@@ -19,7 +19,9 @@ from service.errors import InvalidRequest
 from service.store.records import AuditStore
 
 
-def changed_request(original: AssessmentRequest, change: EscalationRequest, carried_flags: set[str], carried_markers: set[str]) -> AssessmentRequest:
+def changed_request(
+    original: AssessmentRequest, change: EscalationRequest, carried_flags: set[str], carried_markers: set[str]
+) -> AssessmentRequest:
     """The deployment as it stands after the change; risk read from earlier descriptions is kept."""
     call = original.call
     location = original.location
@@ -35,7 +37,9 @@ def changed_request(original: AssessmentRequest, change: EscalationRequest, carr
                     "description": change.description or call.description,
                 }
             ),
-            "location": location.model_copy(update={"markers": sorted(markers), "risk_level": change.risk_level or location.risk_level}),
+            "location": location.model_copy(
+                update={"markers": sorted(markers), "risk_level": change.risk_level or location.risk_level}
+            ),
         }
     )
 
@@ -53,7 +57,9 @@ async def escalate_assessment(
 ) -> tuple[int, str]:
     """Decide the changed deployment, record it linked to its parent; returns the status and recorded JSON."""
     if change == EscalationRequest():
-        raise InvalidRequest("Nothing changed: give at least one of flags, markers, clear_flags, clear_markers, risk_level, phase, grade, description.")
+        raise InvalidRequest(
+            "Nothing changed: give at least one of flags, markers, clear_flags, clear_markers, risk_level, phase, grade, description."
+        )
     parent = await asyncio.to_thread(visible_record, store, parent_id, caller=caller)
     original = AssessmentRequest.model_validate(parent.request)
     policy = policy_for(registry, original.force)
@@ -63,11 +69,23 @@ async def escalate_assessment(
     updated = changed_request(original, change, carried_flags, carried_markers)
     before = checked_request(policy, changed_request(original, EscalationRequest(), carried_flags, carried_markers))
     decision, escalation = escalate(
-        policy, parent_id=parent.id, before=before, previous_decision=parent.response["decision"],
-        after=checked_request(policy, updated), now=now,
+        policy,
+        parent_id=parent.id,
+        before=before,
+        previous_decision=parent.response["decision"],
+        after=checked_request(policy, updated),
+        now=now,
     )
     prepared = prepare(
-        updated, decision, policy=policy, caller=caller, now=now, new_id=new_id, kind="escalation", parent_id=parent.id,
-        abstraction_id=parent.response.get("abstraction_id"), escalation=escalation_document(escalation),
+        updated,
+        decision,
+        policy=policy,
+        caller=caller,
+        now=now,
+        new_id=new_id,
+        kind="escalation",
+        parent_id=parent.id,
+        abstraction_id=parent.response.get("abstraction_id"),
+        escalation=escalation_document(escalation),
     )
     return await record(store, [prepared], answer=prepared.answer, completion=completion)

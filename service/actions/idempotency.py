@@ -35,9 +35,11 @@ async def run_idempotent(
     if not KEY_PATTERN.match(key):
         raise InvalidRequest(
             "The Idempotency-Key header must be 1 to 255 visible ASCII characters.",
-            errors=[{"field": "Idempotency-Key", "message": "1 to 255 visible ASCII characters", "code": "invalid_idempotency_key"}],
+            errors=[
+                {"field": "Idempotency-Key", "message": "1 to 255 visible ASCII characters", "code": "invalid_idempotency_key"}
+            ],
         )
-    request_hash = "sha256:" + hashlib.sha256(f"{endpoint}\n{body_json}".encode("utf-8")).hexdigest()
+    request_hash = "sha256:" + hashlib.sha256(f"{endpoint}\n{body_json}".encode()).hexdigest()
     claim = await asyncio.to_thread(
         store.claim, caller_key_id=caller.key_id, key=key, endpoint=endpoint, request_hash=request_hash, now=now
     )
@@ -45,7 +47,13 @@ async def run_idempotent(
         if claim.request_hash != request_hash:
             raise InvalidRequest(
                 "This Idempotency-Key was used with a different request; use a new key for a new request.",
-                errors=[{"field": "Idempotency-Key", "message": "already used with a different body", "code": "idempotency_key_reused"}],
+                errors=[
+                    {
+                        "field": "Idempotency-Key",
+                        "message": "already used with a different body",
+                        "code": "idempotency_key_reused",
+                    }
+                ],
             )
         if claim.status == "done" and claim.response_status is not None and claim.response_body is not None:
             return claim.response_status, claim.response_body, True

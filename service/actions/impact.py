@@ -44,7 +44,10 @@ def candidate_registry(policy_dir: Path, schema_dir: Path, files: dict[str, dict
         except PolicyLoadError as exc:
             raise InvalidRequest(
                 "The candidate policy is not valid.",
-                errors=[{"field": "files", "message": problem.replace(str(target.parent) + "/", ""), "code": "invalid_policy"} for problem in exc.problems],
+                errors=[
+                    {"field": "files", "message": problem.replace(str(target.parent) + "/", ""), "code": "invalid_policy"}
+                    for problem in exc.problems
+                ],
             ) from exc
 
 
@@ -85,7 +88,8 @@ def replay(
         not_replayable=rejected,
         truncated=replayed + rejected >= limit,
         transitions=[
-            ImpactTransition(from_decision=a, to_decision=b, count=n, examples=examples[(a, b)]) for (a, b), n in transitions.most_common()
+            ImpactTransition(from_decision=a, to_decision=b, count=n, examples=examples[(a, b)])
+            for (a, b), n in transitions.most_common()
         ],
         by_call_type=[
             ImpactByCallType(
@@ -99,9 +103,7 @@ def replay(
     )
 
 
-def policy_impact(
-    current: PolicySet, body: ImpactRequest, *, store: AuditStore, policy_dir: Path, schema_dir: Path
-) -> ImpactOut:
+def policy_impact(current: PolicySet, body: ImpactRequest, *, store: AuditStore, policy_dir: Path, schema_dir: Path) -> ImpactOut:
     """Replay the force's recorded decisions in the window through the candidate files; nothing is recorded."""
     candidate = policy_for(candidate_registry(policy_dir, schema_dir, body.files), current.id)
     records = store.decisions_for_replay(force=current.id, recorded_from=body.from_, recorded_to=body.to, limit=body.limit)

@@ -33,7 +33,9 @@ def build_matrix(policy: PolicySet, profile: MatrixProfile, *, now: datetime) ->
         cycle_trained=profile.cycle_trained,
     )
     location = LocationInput(risk_level=profile.risk_level, setting=profile.setting)
-    problems = check_request(policy, AssessmentInput(force=policy.id, call=CallInput(type="-"), location=location, officer=officer))
+    problems = check_request(
+        policy, AssessmentInput(force=policy.id, call=CallInput(type="-"), location=location, officer=officer)
+    )
     if problems:
         raise InvalidRequest(
             "The profile's powers include codes that are not acceptable.",
@@ -43,11 +45,21 @@ def build_matrix(policy: PolicySet, profile: MatrixProfile, *, now: datetime) ->
     for call_type in policy.call_types.values():
         cells = {}
         for task in TASKS:
-            request = AssessmentInput(force=policy.id, task=task, call=CallInput(type=call_type.code, phase=profile.phase), location=location, officer=officer)
+            request = AssessmentInput(
+                force=policy.id,
+                task=task,
+                call=CallInput(type=call_type.code, phase=profile.phase),
+                location=location,
+                officer=officer,
+            )
             decision, deciding = decide_outcome(policy, request)
             cells[task] = MatrixCell(decision=decision, code=deciding.code, clause=deciding.citation.label)
-        rows.append(MatrixRow(call_type=call_type.code, name=call_type.name, classification=call_type.classification, cells=cells))
-    sample = AssessmentInput(force=policy.id, call=CallInput(type=next(iter(policy.call_types))), location=location, officer=officer)
+        rows.append(
+            MatrixRow(call_type=call_type.code, name=call_type.name, classification=call_type.classification, cells=cells)
+        )
+    sample = AssessmentInput(
+        force=policy.id, call=CallInput(type=next(iter(policy.call_types))), location=location, officer=officer
+    )
     return MatrixOut(
         force=policy.id,
         policy=PolicyRefOut.model_validate(decide(policy, sample, now=now).policy, from_attributes=True),
@@ -61,7 +73,9 @@ def matrix_csv(matrix: MatrixOut) -> str:
     """One row per call type; for each task a decision column and a clause column."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["call_type", "name", "classification"] + [f"{task}{suffix}" for task in matrix.tasks for suffix in ("", "_clause")])
+    writer.writerow(
+        ["call_type", "name", "classification"] + [f"{task}{suffix}" for task in matrix.tasks for suffix in ("", "_clause")]
+    )
     for row in matrix.rows:
         cells = [value for task in matrix.tasks for value in (row.cells[task].decision, row.cells[task].clause)]
         writer.writerow([row.call_type, row.name, row.classification, *cells])

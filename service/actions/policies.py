@@ -27,7 +27,9 @@ def policy_for(registry: PolicyRegistry, force: str, *, field: str | None = None
     policy = registry.get(force)
     if policy is None:
         known = ", ".join(sorted(registry.sets))
-        errors = [{"field": field, "message": f"Unknown force '{force}'; known: {known}.", "code": "unknown_force"}] if field else None
+        errors = (
+            [{"field": field, "message": f"Unknown force '{force}'; known: {known}.", "code": "unknown_force"}] if field else None
+        )
         raise NotFound(f"No policy set for force '{force}'. Known forces: {known}.", errors=errors)
     return policy
 
@@ -69,7 +71,8 @@ def policy_detail(policy: PolicySet, registry: PolicyRegistry, *, today: date) -
         notes=policy.notes,
         checks_abstraction=policy.checks_abstraction,
         classification_sources=[
-            ClassificationSourceOut.model_validate(source, from_attributes=True) for source in policy.classification_sources.values()
+            ClassificationSourceOut.model_validate(source, from_attributes=True)
+            for source in policy.classification_sources.values()
         ],
         documents=[DocumentOut.model_validate(registry.documents[d], from_attributes=True) for d in sorted(cited)],
     )
@@ -113,8 +116,14 @@ def reload_policy(current: PolicyRegistry, *, policy_dir: Path, schema_dir: Path
     except PolicyLoadError as exc:
         raise PolicyRejected(
             f"{len(exc.problems)} problem(s) in the policy directory; the loaded policy is unchanged.",
-            errors=[{"field": problem.split(": ", 1)[0], "message": problem, "code": "invalid_policy"} for problem in exc.problems],
+            errors=[
+                {"field": problem.split(": ", 1)[0], "message": problem, "code": "invalid_policy"} for problem in exc.problems
+            ],
         ) from exc
-    changed = sorted(force for force, policy in registry.sets.items() if (before := current.get(force)) is None or before.digest != policy.digest)
+    changed = sorted(
+        force
+        for force, policy in registry.sets.items()
+        if (before := current.get(force)) is None or before.digest != policy.digest
+    )
     answer = PolicyReloadOut(policies={force: policy.digest for force, policy in sorted(registry.sets.items())}, changed=changed)
     return registry, answer

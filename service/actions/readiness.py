@@ -22,4 +22,6 @@ def readiness(registry: PolicyRegistry | None, store: AuditStore, *, today: date
         for _, policy in sorted(registry.sets.items())
         if policy.past_review(today)
     ]
-    return Readiness(status="ready", policies={k: v.digest for k, v in sorted(registry.sets.items())}, store="ok", warnings=warnings)
+    return Readiness(
+        status="ready", policies={k: v.digest for k, v in sorted(registry.sets.items())}, store="ok", warnings=warnings
+    )

@@ -57,9 +57,7 @@ async def get_id_factory() -> Callable[[], str]:
     return lambda: str(uuid.uuid4())
 
 
-async def get_caller(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> Caller:
+async def get_caller(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
     if credentials is None or not credentials.credentials:
         raise Unauthorized("Send an API key as 'Authorization: Bearer <key>'.")
     keyring: KeyRing = request.app.state.keyring
@@ -98,7 +96,9 @@ async def get_browser_caller(
     raise Unauthorized("Sign in with any user name and an API key as the password.", headers=challenge)
 
 
-def require(*permissions: Permission, authenticate: Callable[..., Caller] = get_caller) -> Callable[[Caller], Caller]:
+def require(
+    *permissions: Permission, authenticate: Callable[..., Awaitable[Caller]] = get_caller
+) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency that admits callers holding any of ``permissions``."""
 
     async def check(caller: Caller = Depends(authenticate)) -> Caller:  # noqa: B008 - a local name cannot go in Annotated here
@@ -153,21 +153,29 @@ class IdempotentPost:
         self.clock = clock
 
     async def answer(
-        self, *, caller: Caller, endpoint: str, body: BaseModel, run: Callable[[datetime, Completion | None], Awaitable[tuple[int, str]]]
+        self,
+        *,
+        caller: Caller,
+        endpoint: str,
+        body: BaseModel,
+        run: Callable[[datetime, Completion | None], Awaitable[tuple[int, str]]],
     ) -> Response:
         """Run ``run(now, completion)`` (or replay its recorded answer) and render it."""
         now = self.clock()
         status, text, replayed = await run_idempotent(
-            store=self.store, caller=caller, key=self.key, endpoint=endpoint, body_json=body.model_dump_json(), now=now,
+            store=self.store,
+            caller=caller,
+            key=self.key,
+            endpoint=endpoint,
+            body_json=body.model_dump_json(),
+            now=now,
             run=lambda completion: run(now, completion),
         )
         headers = {"Idempotent-Replayed": "true"} if replayed else None
         return Response(content=text, status_code=status, media_type="application/json", headers=headers)
 
 
-async def get_idempotent_post(
-    request: Request, clock: ClockDep, idempotency_key: IdempotencyKeyHeader = None
-) -> IdempotentPost:
+async def get_idempotent_post(request: Request, clock: ClockDep, idempotency_key: IdempotencyKeyHeader = None) -> IdempotentPost:
     return IdempotentPost(request.app.state.idempotency, idempotency_key, clock)
 
 

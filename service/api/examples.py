@@ -65,7 +65,12 @@ ASSESSMENT_EXAMPLES: dict[str, dict[str, Any]] = {
         {
             "force": "west-midlands",
             "task": "house_to_house",
-            "call": {"type": "serious.burglary_in_progress", "reference": "WMP-20261122-0388", "phase": "scene_secured", "grade": "priority"},
+            "call": {
+                "type": "serious.burglary_in_progress",
+                "reference": "WMP-20261122-0388",
+                "phase": "scene_secured",
+                "grade": "priority",
+            },
             "location": _WMP_LOCATION,
             "officer": _WMP_OFFICER,
         },
@@ -78,7 +83,12 @@ ASSESSMENT_EXAMPLES: dict[str, dict[str, Any]] = {
             "task": "attend",
             "call": {"type": "crime.theft_low_value", "reference": "WMP-20261122-0420", "phase": "recent", "grade": "scheduled"},
             "location": _WMP_LOCATION,
-            "officer": {**_WMP_OFFICER, "id": "PCSO 5102", "training_status": "coaching", "designated_powers": ["require_name_address"]},
+            "officer": {
+                **_WMP_OFFICER,
+                "id": "PCSO 5102",
+                "training_status": "coaching",
+                "designated_powers": ["require_name_address"],
+            },
         },
     ),
     "kent_not_in_uniform": _example(
@@ -87,8 +97,19 @@ ASSESSMENT_EXAMPLES: dict[str, dict[str, Any]] = {
         {
             "force": "kent",
             "task": "attend",
-            "call": {"type": "asb.street_drinking", "reference": "KEN-20261122-0077", "phase": "in_progress", "grade": "priority"},
-            "location": {"risk_level": "low", "markers": [], "setting": "urban", "lpa": "maidstone", "neighbourhood": "town-centre"},
+            "call": {
+                "type": "asb.street_drinking",
+                "reference": "KEN-20261122-0077",
+                "phase": "in_progress",
+                "grade": "priority",
+            },
+            "location": {
+                "risk_level": "low",
+                "markers": [],
+                "setting": "urban",
+                "lpa": "maidstone",
+                "neighbourhood": "town-centre",
+            },
             "officer": {
                 "id": "PCSO 61234",
                 "designated_powers": ["alcohol.pspo_surrender", "require_name_address"],
@@ -140,7 +161,12 @@ CANDIDATES_EXAMPLES: dict[str, dict[str, Any]] = {
         {
             "force": "west-midlands",
             "task": "attend",
-            "call": {"type": "asb.street_drinking", "reference": "WMP-20261122-0450", "phase": "in_progress", "grade": "priority"},
+            "call": {
+                "type": "asb.street_drinking",
+                "reference": "WMP-20261122-0450",
+                "phase": "in_progress",
+                "grade": "priority",
+            },
             "location": _WMP_LOCATION,
             "officers": [
                 {**_WMP_OFFICER, "id": "PCSO 4521", "designated_powers": ["alcohol.pspo_surrender", "dispersal_direction"]},
@@ -174,7 +200,11 @@ AUTHORISATION_EXAMPLES: dict[str, dict[str, Any]] = {
     "sergeant": _example(
         "Sergeant authorises",
         "The neighbourhood sergeant records the authorisation and its justification.",
-        {"authorised_by": "PS 2211 Khan", "justification": "Event cover agreed at the daily management meeting; no ASB hotspots tasked in Ladywood.", "hours": 8},
+        {
+            "authorised_by": "PS 2211 Khan",
+            "justification": "Event cover agreed at the daily management meeting; no ASB hotspots tasked in Ladywood.",
+            "hours": 8,
+        },
     ),
 }
 
@@ -191,7 +221,11 @@ IMPACT_EXAMPLES: dict[str, dict[str, Any]] = {
                             "code": "dynamic_risk_assessment",
                             "effect": "refer",
                             "when": {"risk_levels": ["medium", "high"]},
-                            "citation": {"document": "wmp-policy", "clause": "2.7.16", "quote": "PCSOs retain responsibility for dynamic risk assessment."},
+                            "citation": {
+                                "document": "wmp-policy",
+                                "clause": "2.7.16",
+                                "quote": "PCSOs retain responsibility for dynamic risk assessment.",
+                            },
                             "message": "Medium or higher risk location: a supervisor decides.",
                         }
                     ]

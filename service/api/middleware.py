@@ -93,7 +93,13 @@ class RequestMiddleware:
     async def _too_large(self, scope: Scope, send: Send) -> None:
         error = PayloadTooLarge(f"The body is larger than {self.max_body_bytes} bytes.")
         body = json.dumps(error.problem(instance=scope.get("path"))).encode("utf-8")
-        await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     def _observe(self, scope: Scope, context: dict[str, Any], status: int, elapsed: float) -> None:

@@ -19,7 +19,10 @@ logger = logging.getLogger("service")
 
 def _problem(error: ServiceError, request: Request) -> JSONResponse:
     return JSONResponse(
-        error.problem(instance=request.url.path), status_code=error.status_code, media_type=PROBLEM_MEDIA_TYPE, headers=error.headers
+        error.problem(instance=request.url.path),
+        status_code=error.status_code,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=error.headers,
     )
 
 
@@ -69,12 +72,14 @@ def install_error_handlers(app: FastAPI) -> None:
         elif exc.status_code == 400:
             # FastAPI's "error parsing the body" (bytes that are not JSON text): a malformed payload.
             error = InvalidRequest(
-                "The body could not be read as JSON.", errors=[{"field": "body", "message": str(exc.detail), "code": "body_unreadable"}]
+                "The body could not be read as JSON.",
+                errors=[{"field": "body", "message": str(exc.detail), "code": "body_unreadable"}],
             )
         elif exc.status_code == 405:
             allowed = _allowed_methods(request)
             error = MethodNotAllowed(
-                f"{request.method} is not allowed on {request.url.path}; allowed: {', '.join(allowed)}.", headers={"Allow": ", ".join(allowed)}
+                f"{request.method} is not allowed on {request.url.path}; allowed: {', '.join(allowed)}.",
+                headers={"Allow": ", ".join(allowed)},
             )
         else:
             error = ServiceError(str(exc.detail))

@@ -1,11 +1,11 @@
 """Policy author tools.
 
-    python -m service.cli.policy validate [POLICY_DIR]
-        Check a policy directory exactly as start-up does; print each force's digest, or every problem.
+python -m service.cli.policy validate [POLICY_DIR]
+    Check a policy directory exactly as start-up does; print each force's digest, or every problem.
 
-    python -m service.cli.policy impact --candidate DIR --force FORCE [--from ISO] [--to ISO] [--limit N]
-        Replay the decisions recorded in DATABASE_URL for FORCE through the candidate policy
-        directory and print what would change (JSON).
+python -m service.cli.policy impact --candidate DIR --force FORCE [--from ISO] [--to ISO] [--limit N]
+    Replay the decisions recorded in DATABASE_URL for FORCE through the candidate policy
+    directory and print what would change (JSON).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from service.actions.impact import replay
 from service.config import get_settings
 from service.engine.loader import PolicyLoadError, load_registry
-from service.actions.impact import replay
 from service.store.database import make_engine
 from service.store.records import AuditStore
 
@@ -31,7 +31,9 @@ def _validate(policy_dir: Path, schema_dir: Path) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 1
     for force, policy in sorted(registry.sets.items()):
-        print(f"{force}: version {policy.version}, {policy.rule_count} rules, {len(policy.call_types)} call types, {policy.digest}")
+        print(
+            f"{force}: version {policy.version}, {policy.rule_count} rules, {len(policy.call_types)} call types, {policy.digest}"
+        )
     return 0
 
 
@@ -58,7 +60,9 @@ def _impact(args: argparse.Namespace, schema_dir: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m service.cli.policy", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m service.cli.policy", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser("validate", help="check a policy directory as start-up does")
     validate.add_argument("policy_dir", nargs="?", default=None)

@@ -46,7 +46,9 @@ class Sources:
                 continue
             if entry["kind"] != "legislation" and not self._read_text(directory, entry, shown, pointer):
                 continue
-            self.documents[entry["id"]] = Document(entry["id"], entry["title"], entry["publisher"], entry["kind"], entry["cite_as"])
+            self.documents[entry["id"]] = Document(
+                entry["id"], entry["title"], entry["publisher"], entry["kind"], entry["cite_as"]
+            )
         self.digest_parts["index.json"] = canonical(index)
 
     def _read_text(self, directory: Path, entry: dict[str, Any], shown: str, pointer: str) -> bool:
@@ -57,7 +59,9 @@ class Sources:
             self.problems.add(shown, pointer + "/file", f"cannot read {entry['file']}: {exc}")
             return False
         if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
-            self.problems.add(shown, pointer + "/sha256", f"{entry['file']} is not the document as published: its SHA-256 differs")
+            self.problems.add(
+                shown, pointer + "/sha256", f"{entry['file']} is not the document as published: its SHA-256 differs"
+            )
             return False
         try:
             if entry["structure"] == "numbered":
@@ -88,6 +92,10 @@ class Sources:
                 self.problems.add(file, pointer + "/clause", f"{document.cite_as} has no clause {clause!r}")
                 return None
             if normalise(quote) not in text:
-                self.problems.add(file, pointer + "/quote", f"quote not found word for word in {document.cite_as} {clause}: {quote!r}")
+                self.problems.add(
+                    file, pointer + "/quote", f"quote not found word for word in {document.cite_as} {clause}: {quote!r}"
+                )
                 return None
-        return Citation(policy=policy, document_id=document.id, document=document.title, clause=clause, quote=quote, cite_as=document.cite_as)
+        return Citation(
+            policy=policy, document_id=document.id, document=document.title, clause=clause, quote=quote, cite_as=document.cite_as
+        )

@@ -52,7 +52,9 @@ def _legal_basis(citation: Citation) -> str:
     return f"{citation.document}, {citation.clause}"
 
 
-def compile_set(raw: RawSet, chain: list[RawSet], sources: Sources, problems: Problems, shown: Callable[[Path], str]) -> PolicySet | None:
+def compile_set(
+    raw: RawSet, chain: list[RawSet], sources: Sources, problems: Problems, shown: Callable[[Path], str]
+) -> PolicySet | None:
     """The frozen, indexed PolicySet for a force and the layers it inherits (``chain``, the force last);
     None, with every problem recorded, when anything is wrong."""
     before = len(problems.items)
@@ -78,7 +80,9 @@ def compile_set(raw: RawSet, chain: list[RawSet], sources: Sources, problems: Pr
         if citation:
             excluded[entry["code"]] = ExcludedPower(entry["code"], entry["name"], _legal_basis(citation), citation)
         if entry["code"] in powers:
-            problems.add(where(owner, "powers.json"), f"/excluded/{position}/code", "a power cannot be both designatable and excluded")
+            problems.add(
+                where(owner, "powers.json"), f"/excluded/{position}/code", "a power cannot be both designatable and excluded"
+            )
 
     tasks: dict[str, Task] = {}
     for owner, position, entry in _merge_catalogue(chain, "tasks.json", "tasks", "code"):
@@ -104,7 +108,9 @@ def compile_set(raw: RawSet, chain: list[RawSet], sources: Sources, problems: Pr
     classification_sources: dict[str, ClassificationSource] = {}
     for code, source in meta.get("classification_sources", {}).items():
         citations = [
-            sources.cite(c, policy=raw.id, file=where(raw, "policy.json"), pointer=f"/classification_sources/{code}/citations/{n}")
+            sources.cite(
+                c, policy=raw.id, file=where(raw, "policy.json"), pointer=f"/classification_sources/{code}/citations/{n}"
+            )
             for n, c in enumerate(source["citations"])
         ]
         classification_sources[code] = ClassificationSource(code, source["summary"], tuple(c for c in citations if c))
@@ -116,7 +122,9 @@ def compile_set(raw: RawSet, chain: list[RawSet], sources: Sources, problems: Pr
         citation = sources.cite(entry["citation"], policy=owner.id, file=file, pointer=pointer + "/citation")
         support_citation = None
         if "support_citation" in entry:
-            support_citation = sources.cite(entry["support_citation"], policy=owner.id, file=file, pointer=pointer + "/support_citation")
+            support_citation = sources.cite(
+                entry["support_citation"], policy=owner.id, file=file, pointer=pointer + "/support_citation"
+            )
         for number, code in enumerate(entry["relevant_powers"]):
             if code not in powers:
                 problems.add(file, f"{pointer}/relevant_powers/{number}", f"unknown power {code!r}")
@@ -213,7 +221,9 @@ def compile_set(raw: RawSet, chain: list[RawSet], sources: Sources, problems: Pr
     )
 
 
-def _rule_indexes(compiled: list[Rule], tasks: dict[str, Task], call_types: Iterable[str]) -> tuple[dict[str, RuleIndex], RuleIndex]:
+def _rule_indexes(
+    compiled: list[Rule], tasks: dict[str, Task], call_types: Iterable[str]
+) -> tuple[dict[str, RuleIndex], RuleIndex]:
     """Per call type, the rules that can apply to it, in policy order; and those for an unknown call type."""
     general: list[tuple[int, Rule]] = []
     specific: dict[str, list[tuple[int, Rule]]] = {}
@@ -232,7 +242,9 @@ def _rule_indexes(compiled: list[Rule], tasks: dict[str, Task], call_types: Iter
             static=tuple(rule for rule in rules if not rule.task_dependent),
             by_task=MappingProxyType(
                 {
-                    code: tuple(r for r in rules if r.task_dependent and rule_compiler.admits_task(r.when, code, tasks[code].kind))
+                    code: tuple(
+                        r for r in rules if r.task_dependent and rule_compiler.admits_task(r.when, code, tasks[code].kind)
+                    )
                     for code in TASKS
                 }
             ),
@@ -240,7 +252,9 @@ def _rule_indexes(compiled: list[Rule], tasks: dict[str, Task], call_types: Iter
 
     unknown = index([rule for _, rule in general])
     indexes = {
-        code: index([rule for _, rule in sorted(general + specific[code], key=lambda item: item[0])]) if code in specific else unknown
+        code: index([rule for _, rule in sorted(general + specific[code], key=lambda item: item[0])])
+        if code in specific
+        else unknown
         for code in call_types
     }
     return indexes, unknown

@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from service.engine.assessment import (
-    AssessmentInput,
     Alternative,
+    AssessmentInput,
     Decision,
     FieldProblem,
     Finding,
@@ -82,9 +82,7 @@ def check_request(policy: PolicySet, request: AssessmentInput) -> tuple[FieldPro
                 )
             )
         elif code not in policy.powers:
-            problems.append(
-                FieldProblem(where, f"'{code}' is not a power code in the {policy.id} catalogue.", "unknown_power")
-            )
+            problems.append(FieldProblem(where, f"'{code}' is not a power code in the {policy.id} catalogue.", "unknown_power"))
     return tuple(problems)
 
 
@@ -242,7 +240,9 @@ def _quoted(words: list[str]) -> str:
     return ", ".join(f'"{word}"' for word in words)
 
 
-def _message(rule: Rule, base: BaseFacts, facts: TaskFacts, policy: PolicySet, call_type: CallType | None, request: AssessmentInput) -> str:
+def _message(
+    rule: Rule, base: BaseFacts, facts: TaskFacts, policy: PolicySet, call_type: CallType | None, request: AssessmentInput
+) -> str:
     if not rule.templated:
         return rule.message
     evidence: list[str] = []
@@ -263,7 +263,9 @@ def _message(rule: Rule, base: BaseFacts, facts: TaskFacts, policy: PolicySet, c
     return rule.message.format_map(values)
 
 
-def _finding(rule: Rule, base: BaseFacts, facts: TaskFacts, policy: PolicySet, call_type: CallType | None, request: AssessmentInput) -> Finding:
+def _finding(
+    rule: Rule, base: BaseFacts, facts: TaskFacts, policy: PolicySet, call_type: CallType | None, request: AssessmentInput
+) -> Finding:
     return Finding(
         code=rule.code,
         effect=rule.effect,
@@ -287,7 +289,11 @@ def _power_refs(policy: PolicySet, codes: list[str]) -> tuple[PowerRef, ...]:
 
 
 def _alternatives(
-    policy: PolicySet, request: AssessmentInput, evaluation: _Evaluation, call_type: CallType | None, hits: tuple[ScreeningHit, ...]
+    policy: PolicySet,
+    request: AssessmentInput,
+    evaluation: _Evaluation,
+    call_type: CallType | None,
+    hits: tuple[ScreeningHit, ...],
 ) -> tuple[Alternative, ...]:
     found: list[Alternative] = []
     candidates = [(evaluation, request.call.phase, "")]
@@ -317,7 +323,12 @@ def _alternatives(
 
 
 def _warnings(
-    policy: PolicySet, call_type: CallType | None, base: BaseFacts, request: AssessmentInput, hits: tuple[ScreeningHit, ...], past_review: bool
+    policy: PolicySet,
+    call_type: CallType | None,
+    base: BaseFacts,
+    request: AssessmentInput,
+    hits: tuple[ScreeningHit, ...],
+    past_review: bool,
 ) -> tuple[Warning, ...]:
     warnings = []
     if past_review:
@@ -352,9 +363,13 @@ def decide_outcome(policy: PolicySet, request: AssessmentInput) -> tuple[str, Fi
     evaluation = _Evaluation(policy, _base_facts(policy, request, call_type, hits, request.call.phase), call_type)
     matched, facts = evaluation.for_task(request.task)
     level, by_fallback = _precedence(*_fold(matched))
-    deciding = policy.fallback if by_fallback else max(
-        (rule for rule in matched if rule.level is not None and rule.level != LEVEL_CONDITION),
-        key=lambda rule: rule.level if rule.level is not None else -1,
+    deciding = (
+        policy.fallback
+        if by_fallback
+        else max(
+            (rule for rule in matched if rule.level is not None and rule.level != LEVEL_CONDITION),
+            key=lambda rule: rule.level if rule.level is not None else -1,
+        )
     )
     return DECISIONS[level], _finding(deciding, evaluation.base, facts, policy, call_type, request)
 

@@ -58,7 +58,12 @@ def escalate(
             decision=held,
             may_assign=old <= 1,
             warnings=decision.warnings
-            + (Warning("escalation_held_previous_decision", f"Nothing in the change lowers the risk, so the previous decision ({held}) stands."),),
+            + (
+                Warning(
+                    "escalation_held_previous_decision",
+                    f"Nothing in the change lowers the risk, so the previous decision ({held}) stands.",
+                ),
+            ),
         )
         new = old
     direction = "stricter" if new > old else "looser" if new < old else "unchanged"

@@ -112,4 +112,6 @@ def load_registry(policy_dir: Path, schema_dir: Path) -> PolicyRegistry:
     if loading.problems.items:
         raise PolicyLoadError(loading.problems.items)
     digest = hashlib.sha256(canonical({k: v.digest for k, v in sorted(sets.items())}).encode()).hexdigest()
-    return PolicyRegistry(sets=MappingProxyType(sets), documents=MappingProxyType(dict(loading.sources.documents)), digest="sha256:" + digest)
+    return PolicyRegistry(
+        sets=MappingProxyType(sets), documents=MappingProxyType(dict(loading.sources.documents)), digest="sha256:" + digest
+    )

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 # Effects that decide the outcome, by severity (least to most restrictive).
 LEVEL_PERMIT = 0
@@ -180,7 +181,7 @@ class Rule:
     fallback: bool
     watched_flags: frozenset[str]
     watched_markers: frozenset[str]
-    when: Mapping[str, object]
+    when: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -79,13 +80,15 @@ def message_problems(message: str) -> list[str]:
         if name is None:
             continue
         if name not in MESSAGE_FIELDS:
-            problems.append(f"the placeholder {{{name}}} cannot be filled; a message may use {', '.join('{' + f + '}' for f in MESSAGE_FIELDS)}")
+            problems.append(
+                f"the placeholder {{{name}}} cannot be filled; a message may use {', '.join('{' + f + '}' for f in MESSAGE_FIELDS)}"
+            )
         elif spec or conversion:
             problems.append(f"the placeholder {{{name}}} takes no conversion or format")
     return problems
 
 
-def admits_task(when: dict[str, Any], task: str, kind: str) -> bool:
+def admits_task(when: Mapping[str, Any], task: str, kind: str) -> bool:
     """Whether a rule's task tests can hold for this task at all (used to index rules by task)."""
     return task in when.get("tasks", (task,)) and kind in when.get("task_kinds", (kind,))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -21,15 +22,37 @@ class Metrics:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
         self.registry = CollectorRegistry(auto_describe=True)
-        self.decisions = Counter("pcso_decisions_total", "Decisions answered, by force and outcome.", ["force", "decision"], registry=self.registry)
-        self.latency = Histogram(
-            "pcso_request_duration_seconds", "Request latency by route.", ["method", "route", "status"], buckets=LATENCY_BUCKETS, registry=self.registry
+        self.decisions = Counter(
+            "pcso_decisions_total", "Decisions answered, by force and outcome.", ["force", "decision"], registry=self.registry
         )
-        self.audit_failures = Counter("pcso_audit_write_failures_total", "Decisions not answered because they could not be recorded.", registry=self.registry)
-        self.policy = Gauge("pcso_policy_info", "The policy loaded, per force (value 1).", ["force", "version", "digest"], registry=self.registry, multiprocess_mode="max")
-        self.policy_past_review = Gauge("pcso_policy_past_review", "1 when a force's policy is past its review date.", ["force"], registry=self.registry, multiprocess_mode="max")
+        self.latency = Histogram(
+            "pcso_request_duration_seconds",
+            "Request latency by route.",
+            ["method", "route", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.audit_failures = Counter(
+            "pcso_audit_write_failures_total",
+            "Decisions not answered because they could not be recorded.",
+            registry=self.registry,
+        )
+        self.policy = Gauge(
+            "pcso_policy_info",
+            "The policy loaded, per force (value 1).",
+            ["force", "version", "digest"],
+            registry=self.registry,
+            multiprocess_mode="max",
+        )
+        self.policy_past_review = Gauge(
+            "pcso_policy_past_review",
+            "1 when a force's policy is past its review date.",
+            ["force"],
+            registry=self.registry,
+            multiprocess_mode="max",
+        )
 
-    def policy_loaded(self, registry: PolicyRegistry, *, today) -> None:  # type: ignore[no-untyped-def]
+    def policy_loaded(self, registry: PolicyRegistry, *, today: date) -> None:
         for force, policy in registry.sets.items():
             self.policy.labels(force=force, version=policy.version, digest=policy.digest).set(1)
             self.policy_past_review.labels(force=force).set(1 if policy.past_review(today) else 0)

@@ -12,9 +12,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from service.errors import StoreUnavailable
 from service.store.chain import NewEntry, append_locked, lock_head
 from service.store.records import AuditStore
-from service.store.tables import Abstraction
+from service.store.tables import abstractions
 
-_abstractions = Abstraction.__table__
+_abstractions = abstractions
 
 
 class AbstractionStore:
@@ -28,9 +28,16 @@ class AbstractionStore:
         """Record an abstraction reported directly (not through an assessment)."""
         self.audit.append(
             NewEntry(
-                id=row["id"], kind="abstraction", recorded_at=row["recorded_at"], force=row["force"], officer_id=row["officer_id"],
-                caller_role=caller_role, caller_key_id=caller_key_id, request_json=json.dumps(_jsonable(row), sort_keys=True),
-                response_json=json.dumps({"status": row["status"]}), side_rows=(("abstraction", row),),
+                id=row["id"],
+                kind="abstraction",
+                recorded_at=row["recorded_at"],
+                force=row["force"],
+                officer_id=row["officer_id"],
+                caller_role=caller_role,
+                caller_key_id=caller_key_id,
+                request_json=json.dumps(_jsonable(row), sort_keys=True),
+                response_json=json.dumps({"status": row["status"]}),
+                side_rows=(("abstraction", row),),
             )
         )
 
@@ -43,11 +50,24 @@ class AbstractionStore:
         return dict(row._mapping) if row is not None else None
 
     def authorise(
-        self, abstraction_id: str, *, record_id: str, authorised_by: str, justification: str, hours: float | None,
-        now: datetime, caller_role: str, caller_key_id: str,
+        self,
+        abstraction_id: str,
+        *,
+        record_id: str,
+        authorised_by: str,
+        justification: str,
+        hours: float | None,
+        now: datetime,
+        caller_role: str,
+        caller_key_id: str,
     ) -> dict[str, Any] | None:
         """Mark it authorised and record who and why, in one transaction with its audit entry."""
-        changes: dict[str, Any] = {"status": "authorised", "authorised_by": authorised_by, "justification": justification, "authorised_at": now}
+        changes: dict[str, Any] = {
+            "status": "authorised",
+            "authorised_by": authorised_by,
+            "justification": justification,
+            "authorised_at": now,
+        }
         if hours is not None:
             changes["hours"] = hours
         try:
@@ -61,8 +81,14 @@ class AbstractionStore:
                     connection,
                     [
                         NewEntry(
-                            id=record_id, kind="authorisation", recorded_at=now, force=current.force, officer_id=current.officer_id,
-                            parent_id=abstraction_id, caller_role=caller_role, caller_key_id=caller_key_id,
+                            id=record_id,
+                            kind="authorisation",
+                            recorded_at=now,
+                            force=current.force,
+                            officer_id=current.officer_id,
+                            parent_id=abstraction_id,
+                            caller_role=caller_role,
+                            caller_key_id=caller_key_id,
                             request_json=json.dumps(_jsonable({"abstraction_id": abstraction_id, **changes}), sort_keys=True),
                             response_json=json.dumps({"status": "authorised"}),
                         )

@@ -28,11 +28,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert
 from sqlmodel import SQLModel
 
-
 GENESIS = "sha256:" + "0" * 64
 HEAD_ID = 1
 logger = logging.getLogger("service.store")
-
 
 
 def iso_utc(moment: datetime) -> str:
@@ -74,8 +72,19 @@ class NewEntry:
 
 
 _CANONICAL_FIELDS = (
-    "kind", "id", "force", "task", "call_type", "call_reference", "officer_id", "decision", "parent_id",
-    "policy_id", "policy_version", "policy_digest", "caller_role",
+    "kind",
+    "id",
+    "force",
+    "task",
+    "call_type",
+    "call_reference",
+    "officer_id",
+    "decision",
+    "parent_id",
+    "policy_id",
+    "policy_version",
+    "policy_digest",
+    "caller_role",
 )
 
 
@@ -105,9 +114,26 @@ class Appended:
 
 
 _RECORD_COLUMNS = (
-    "seq", "id", "kind", "recorded_at", "force", "task", "call_type", "call_reference", "officer_id", "decision", "parent_id",
-    "policy_id", "policy_version", "policy_digest", "caller_role", "caller_key_id", "request_json", "response_json",
-    "prev_digest", "digest",
+    "seq",
+    "id",
+    "kind",
+    "recorded_at",
+    "force",
+    "task",
+    "call_type",
+    "call_reference",
+    "officer_id",
+    "decision",
+    "parent_id",
+    "policy_id",
+    "policy_version",
+    "policy_digest",
+    "caller_role",
+    "caller_key_id",
+    "request_json",
+    "response_json",
+    "prev_digest",
+    "digest",
 )
 _LOCK_HEAD = f"UPDATE chain_head SET updated_at = ? WHERE id = {HEAD_ID} RETURNING seq, digest"
 _INSERT_RECORD = f"INSERT INTO audit_record ({', '.join(_RECORD_COLUMNS)}) VALUES ({', '.join('?' for _ in _RECORD_COLUMNS)})"
@@ -134,7 +160,10 @@ def lock_head(connection: Connection, now: datetime) -> tuple[int, str]:
     cursor = connection.connection.cursor()
     try:
         cursor.execute(_driver_sql(connection, _LOCK_HEAD), (_driver_time(connection, now),))
-        seq, digest = cursor.fetchone()
+        row = cursor.fetchone()
+        if row is None:
+            raise RuntimeError("the chain head row is missing: the schema was not migrated")
+        seq, digest = row
     finally:
         cursor.close()
     return int(seq), digest
@@ -150,9 +179,26 @@ def append_locked(connection: Connection, entries: Sequence[NewEntry], head: tup
         digest = chain_digest(prev, entry.content_digest)
         rows.append(
             (
-                seq, entry.id, entry.kind, _driver_time(connection, entry.recorded_at), entry.force, entry.task, entry.call_type,
-                entry.call_reference, entry.officer_id, entry.decision, entry.parent_id, entry.policy_id, entry.policy_version,
-                entry.policy_digest, entry.caller_role, entry.caller_key_id, entry.request_json, entry.response_json, prev, digest,
+                seq,
+                entry.id,
+                entry.kind,
+                _driver_time(connection, entry.recorded_at),
+                entry.force,
+                entry.task,
+                entry.call_type,
+                entry.call_reference,
+                entry.officer_id,
+                entry.decision,
+                entry.parent_id,
+                entry.policy_id,
+                entry.policy_version,
+                entry.policy_digest,
+                entry.caller_role,
+                entry.caller_key_id,
+                entry.request_json,
+                entry.response_json,
+                prev,
+                digest,
             )
         )
         appended.append(Appended(seq, digest))
@@ -164,8 +210,8 @@ def append_locked(connection: Connection, entries: Sequence[NewEntry], head: tup
         for entry in entries:
             for table, values in entry.side_rows:
                 side.setdefault(table, []).append(values)
-        for table, values in side.items():
-            connection.execute(insert(SQLModel.metadata.tables[table]), values)
+        for table, rows_for_table in side.items():
+            connection.execute(insert(SQLModel.metadata.tables[table]), rows_for_table)
         for entry in entries:
             for effect in entry.side_effects:
                 effect(connection)

@@ -10,9 +10,9 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from service.errors import StoreUnavailable
-from service.store.tables import IdempotencyKey
+from service.store.tables import idempotency_keys
 
-_keys = IdempotencyKey.__table__
+_keys = idempotency_keys
 # A claim not completed within this time belongs to a request that died before recording anything.
 ABANDONED_AFTER = timedelta(seconds=60)
 # After this a key may be used again for a new request.
@@ -37,8 +37,15 @@ class IdempotencyStore:
     def claim(self, *, caller_key_id: str, key: str, endpoint: str, request_hash: str, now: datetime) -> Claim:
         """Take the key for this request, or report what it already holds."""
         values = {
-            "caller_key_id": caller_key_id, "key": key, "endpoint": endpoint, "request_hash": request_hash,
-            "status": "in_progress", "response_status": None, "response_body": None, "created_at": now, "updated_at": now,
+            "caller_key_id": caller_key_id,
+            "key": key,
+            "endpoint": endpoint,
+            "request_hash": request_hash,
+            "status": "in_progress",
+            "response_status": None,
+            "response_body": None,
+            "created_at": now,
+            "updated_at": now,
         }
         where = (_keys.c.caller_key_id == caller_key_id, _keys.c.key == key)
         try:
@@ -71,7 +78,9 @@ class IdempotencyStore:
         try:
             with self.engine.begin() as connection:
                 connection.execute(
-                    delete(_keys).where(_keys.c.caller_key_id == caller_key_id, _keys.c.key == key, _keys.c.status == "in_progress")
+                    delete(_keys).where(
+                        _keys.c.caller_key_id == caller_key_id, _keys.c.key == key, _keys.c.status == "in_progress"
+                    )
                 )
         except SQLAlchemyError:
             pass  # an unreleased claim is taken over once ABANDONED_AFTER has passed

@@ -6,24 +6,25 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, and_, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
 
 from service.errors import InvalidRequest, NotRecorded, StoreUnavailable
 from service.store.chain import Appended, ChainWriter, NewEntry, append_locked, iso_utc, lock_head
 from service.store.database import ping
-from service.store.tables import AuditCheckpoint, AuditRecord
+from service.store.tables import audit_checkpoints, audit_records
 from service.store.verify import VERIFY_BATCH, VerifyReport, verify_chain
 
 DECISION_KINDS = ("assessment", "escalation")
 
-_records = AuditRecord.__table__
-_checkpoints = AuditCheckpoint.__table__
+_records = audit_records
+_checkpoints = audit_checkpoints
 T = TypeVar("T")
 
 
@@ -87,9 +88,15 @@ def decode_cursor(cursor: str) -> int:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))["before"]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise InvalidRequest("The cursor is not one this service issued.", errors=[{"field": "cursor", "message": "malformed cursor", "code": "invalid_cursor"}]) from exc
+        raise InvalidRequest(
+            "The cursor is not one this service issued.",
+            errors=[{"field": "cursor", "message": "malformed cursor", "code": "invalid_cursor"}],
+        ) from exc
     if not isinstance(value, int) or not 1 <= value < 2**63:
-        raise InvalidRequest("The cursor is not one this service issued.", errors=[{"field": "cursor", "message": "malformed cursor", "code": "invalid_cursor"}])
+        raise InvalidRequest(
+            "The cursor is not one this service issued.",
+            errors=[{"field": "cursor", "message": "malformed cursor", "code": "invalid_cursor"}],
+        )
     return value
 
 
@@ -147,7 +154,7 @@ class AuditStore:
 
     def list(self, filters: RecordFilter, *, before_seq: int | None, limit: int) -> tuple[list[RecordSummary], int | None]:
         """Decisions newest first; returns one page and the seq to continue before, if any."""
-        conditions = [_records.c.kind.in_(DECISION_KINDS)]
+        conditions: list[ColumnElement[bool]] = [_records.c.kind.in_(DECISION_KINDS)]
         for column, value in (
             (_records.c.force, filters.force),
             (_records.c.decision, filters.decision),
@@ -163,9 +170,19 @@ class AuditStore:
         if before_seq is not None:
             conditions.append(_records.c.seq < before_seq)
         columns = [
-            _records.c.id, _records.c.seq, _records.c.kind, _records.c.recorded_at, _records.c.force, _records.c.task,
-            _records.c.call_type, _records.c.call_reference, _records.c.officer_id, _records.c.decision,
-            _records.c.parent_id, _records.c.policy_version, _records.c.caller_role,
+            _records.c.id,
+            _records.c.seq,
+            _records.c.kind,
+            _records.c.recorded_at,
+            _records.c.force,
+            _records.c.task,
+            _records.c.call_type,
+            _records.c.call_reference,
+            _records.c.officer_id,
+            _records.c.decision,
+            _records.c.parent_id,
+            _records.c.policy_version,
+            _records.c.caller_role,
         ]
         query = select(*columns).where(and_(*conditions)).order_by(_records.c.seq.desc()).limit(limit + 1)
 
@@ -229,12 +246,13 @@ class AuditStore:
         try:
             with self.engine.begin() as connection:
                 head = lock_head(connection, now)
-                first_kept = connection.execute(
-                    select(func.min(_records.c.seq)).where(_records.c.recorded_at >= cutoff)
-                ).scalar()
+                first_kept = connection.execute(select(func.min(_records.c.seq)).where(_records.c.recorded_at >= cutoff)).scalar()
                 bound = (first_kept - 1) if first_kept is not None else head[0]
                 last = connection.execute(
-                    select(_records.c.seq, _records.c.digest).where(_records.c.seq <= bound).order_by(_records.c.seq.desc()).limit(1)
+                    select(_records.c.seq, _records.c.digest)
+                    .where(_records.c.seq <= bound)
+                    .order_by(_records.c.seq.desc())
+                    .limit(1)
                 ).first()
                 purged = 0
                 through_seq = checkpoint_digest = None
@@ -243,8 +261,12 @@ class AuditStore:
                     purged = connection.execute(delete(_records).where(_records.c.seq <= through_seq)).rowcount
                     connection.execute(
                         insert(_checkpoints).values(
-                            through_seq=through_seq, digest=checkpoint_digest, purged_count=purged, cutoff=cutoff,
-                            purged_at=now, purge_record_id=purge_id,
+                            through_seq=through_seq,
+                            digest=checkpoint_digest,
+                            purged_count=purged,
+                            cutoff=cutoff,
+                            purged_at=now,
+                            purge_record_id=purge_id,
                         )
                     )
                 details = {"cutoff": iso_utc(cutoff), "reason": reason}
@@ -253,8 +275,13 @@ class AuditStore:
                     connection,
                     [
                         NewEntry(
-                            id=purge_id, kind="purge", recorded_at=now, caller_role=caller_role, caller_key_id=caller_key_id,
-                            request_json=json.dumps(details, sort_keys=True), response_json=json.dumps(result, sort_keys=True),
+                            id=purge_id,
+                            kind="purge",
+                            recorded_at=now,
+                            caller_role=caller_role,
+                            caller_key_id=caller_key_id,
+                            request_json=json.dumps(details, sort_keys=True),
+                            response_json=json.dumps(result, sort_keys=True),
                         )
                     ],
                     head,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, Text
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, Table, Text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -133,3 +133,11 @@ class IdempotencyKey(SQLModel, table=True):
     response_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+# The tables as SQLAlchemy Core objects, for the store's queries.
+audit_records: Table = SQLModel.metadata.tables["audit_record"]
+chain_head: Table = SQLModel.metadata.tables["chain_head"]
+audit_checkpoints: Table = SQLModel.metadata.tables["audit_checkpoint"]
+abstractions: Table = SQLModel.metadata.tables["abstraction"]
+idempotency_keys: Table = SQLModel.metadata.tables["idempotency_key"]

@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from service.store.chain import GENESIS, HEAD_ID, chain_digest, content_digest
-from service.store.tables import AuditCheckpoint, AuditRecord, ChainHead
+from service.store.tables import audit_checkpoints, audit_records, chain_head
 
 VERIFY_BATCH = 2000
 
-_records = AuditRecord.__table__
-_head = ChainHead.__table__
-_checkpoints = AuditCheckpoint.__table__
+_records = audit_records
+_head = chain_head
+_checkpoints = audit_checkpoints
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,9 @@ class _ChainWalk:
                 return gap
             elsewhere = self.connection.execute(select(_records.c.seq).where(_records.c.digest == row.prev_digest)).scalar()
             if elsewhere is not None:
-                return ChainBreak(seq, "reordered", f"entry {seq} follows entry {int(elsewhere)} in the chain, not entry {seq - 1}")
+                return ChainBreak(
+                    seq, "reordered", f"entry {seq} follows entry {int(elsewhere)} in the chain, not entry {seq - 1}"
+                )
             return ChainBreak(seq, "missing", f"the entry that entry {seq} follows is no longer present")
         if seq != self.expected_seq:
             return gap
@@ -114,13 +116,16 @@ def verify_chain(engine: Engine, from_seq: int | None, to_seq: int | None) -> Ve
 
         # What the first entry walked must link to: the genesis, a purge checkpoint, or the entry before.
         if start == 1:
-            expected_prev = GENESIS
+            expected_prev: str = GENESIS
         elif start - 1 in checkpoints and (first_present is None or start <= first_present):
             expected_prev = checkpoints[start - 1].digest
         else:
-            expected_prev = connection.execute(select(_records.c.digest).where(_records.c.seq == start - 1)).scalar()
-            if expected_prev is None:
-                return report(ChainBreak(start, "missing", f"entry {start - 1} is neither present nor covered by a purge checkpoint"))
+            before = connection.execute(select(_records.c.digest).where(_records.c.seq == start - 1)).scalar()
+            if before is None:
+                return report(
+                    ChainBreak(start, "missing", f"entry {start - 1} is neither present nor covered by a purge checkpoint")
+                )
+            expected_prev = before
 
         conditions = [_records.c.seq >= start] + ([_records.c.seq <= to_seq] if to_seq is not None else [])
         walk = _ChainWalk(connection, checkpoints, expected_prev, start)
@@ -152,4 +157,3 @@ def _check_purge_entry(row: Any, checkpoints: dict[int, Any]) -> str | None:
     if checkpoint is None or checkpoint.digest != result.get("checkpoint_digest"):
         return f"the purge through entry {through} has no matching checkpoint"
     return None
-

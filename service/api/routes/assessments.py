@@ -48,7 +48,9 @@ async def create_assessment(
         caller=caller,
         endpoint="POST /v1/assessments",
         body=body,
-        run=lambda now, completion: assess(body, registry=registry, store=store, caller=caller, now=now, new_id=new_id, completion=completion),
+        run=lambda now, completion: assess(
+            body, registry=registry, store=store, caller=caller, now=now, new_id=new_id, completion=completion
+        ),
     )
 
 

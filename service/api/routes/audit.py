@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
+from service.actions.audit import export_lines, purge_records, verify_chain
 from service.api.deps import ClockDep, Exporter, Purger, SettingsDep, StoreDep, Verifier
 from service.api.responses import problems
-from service.actions.audit import export_lines, purge_records, verify_chain
 from service.api.schemas.audit import PurgeOut, PurgeRequest, VerifyOut
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -44,7 +44,10 @@ def verify(
         "For auditors: every record recorded in the time range, oldest first, one JSON object per line with its "
         "sequence number, digests, request and response, so the chain can be checked offline."
     ),
-    responses={200: {"content": {"application/x-ndjson": {}}, "description": "One record per line."}, **problems(401, 403, 422, 503)},
+    responses={
+        200: {"content": {"application/x-ndjson": {}}, "description": "One record per line."},
+        **problems(401, 403, 422, 503),
+    },
 )
 def export(
     caller: Exporter,

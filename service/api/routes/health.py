@@ -13,7 +13,12 @@ from service.api.schemas.health import Health, Readiness
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=Health, summary="Process is up", description="Liveness for the container or load balancer: answers while the process runs.")
+@router.get(
+    "/healthz",
+    response_model=Health,
+    summary="Process is up",
+    description="Liveness for the container or load balancer: answers while the process runs.",
+)
 def healthz() -> Health:
     return Health(status="ok")
 

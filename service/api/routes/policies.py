@@ -10,7 +10,14 @@ from fastapi.responses import HTMLResponse
 
 from service.actions.impact import policy_impact
 from service.actions.matrix import build_matrix, matrix_csv, matrix_html
-from service.actions.policies import call_type_entries, policy_detail, policy_summary, power_catalogue, reload_policy, task_entries
+from service.actions.policies import (
+    call_type_entries,
+    policy_detail,
+    policy_summary,
+    power_catalogue,
+    reload_policy,
+    task_entries,
+)
 from service.api.deps import (
     AnyRole,
     BrowserMatrixReader,
@@ -135,7 +142,11 @@ def matrix(
     result = build_matrix(policy, profile, now=clock())
     if wants_csv(request):
         filename = f"{policy.id}-matrix.csv"
-        return Response(matrix_csv(result), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return Response(
+            matrix_csv(result),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
     return result
 
 

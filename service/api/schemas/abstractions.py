@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.schemas.common import ShortText, Strict
 
-
 AbstractionReason = Literal["out_of_area", "non_neighbourhood_duty", "other"]
 
 

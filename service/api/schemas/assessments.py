@@ -7,17 +7,38 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.api.schemas.common import (
+    CitationOut,
+    DecisionCode,
+    FindingOut,
+    Flag,
+    Grade,
+    Marker,
+    Out,
+    Phase,
+    PolicyRefOut,
+    PowerOut,
+    RiskLevel,
+    Setting,
+    ShortText,
+    Strict,
+    Task,
+    TrainingStatus,
+)
 from service.engine.assessment import AssessmentInput, CallInput, LocationInput, OfficerInput
-from service.api.schemas.common import CitationOut, DecisionCode, FindingOut, Flag, Grade, Marker, Out, Phase, PolicyRefOut, PowerOut, RiskLevel, Setting, ShortText, Strict, Task, TrainingStatus
 
 
 class CallIn(Strict):
-    type: str = Field(min_length=1, max_length=100, description="Call-type code from the force's catalogue; an unknown code is referred.")
+    type: str = Field(
+        min_length=1, max_length=100, description="Call-type code from the force's catalogue; an unknown code is referred."
+    )
     reference: str | None = Field(default=None, min_length=1, max_length=64, description="The CAD incident reference.")
     phase: Phase = "in_progress"
     grade: Grade | None = None
     flags: list[Flag] = Field(default_factory=list, max_length=10)
-    description: str | None = Field(default=None, max_length=4000, description="The call handler's narrative; screened for risk words.")
+    description: str | None = Field(
+        default=None, max_length=4000, description="The call handler's narrative; screened for risk words."
+    )
 
 
 class LocationIn(Strict):
@@ -30,7 +51,9 @@ class LocationIn(Strict):
 
 class OfficerIn(Strict):
     id: str = Field(min_length=1, max_length=64, description="The officer's collar or staff number.")
-    designated_powers: list[str] = Field(default_factory=list, max_length=50, description="Power codes the officer is designated with.")
+    designated_powers: list[str] = Field(
+        default_factory=list, max_length=50, description="Power codes the officer is designated with."
+    )
     training_status: TrainingStatus
     in_uniform: bool
     authorised_driver: bool = False
@@ -117,7 +140,9 @@ class EscalationOut(BaseModel):
     previous_decision: DecisionCode
     direction: Literal["stricter", "unchanged", "looser"]
     risk_lowered_by: list[str] = Field(description="Changes that lowered the risk; only these can loosen a decision.")
-    instructions: list[FindingOut] = Field(description="What the PCSO must do now when the deployment is no longer within the remit.")
+    instructions: list[FindingOut] = Field(
+        description="What the PCSO must do now when the deployment is no longer within the remit."
+    )
 
 
 class AssessmentResponse(BaseModel):
@@ -135,9 +160,13 @@ class AssessmentResponse(BaseModel):
     policy: PolicyRefOut
     warnings: list[WarningOut]
     screening: list[ScreeningOut]
-    abstraction_id: str | None = Field(default=None, description="The abstraction record this deployment created, pending authorisation (WMP 1.3).")
+    abstraction_id: str | None = Field(
+        default=None, description="The abstraction record this deployment created, pending authorisation (WMP 1.3)."
+    )
     candidates_id: str | None = Field(default=None, description="The candidates request this decision was part of.")
-    escalation: EscalationOut | None = Field(default=None, description="For an escalation: what changed against the decision it follows.")
+    escalation: EscalationOut | None = Field(
+        default=None, description="For an escalation: what changed against the decision it follows."
+    )
 
 
 class AssessmentRecordOut(BaseModel):
@@ -192,9 +221,15 @@ class EscalationRequest(Strict):
 
     flags: list[Flag] = Field(default_factory=list, max_length=10, description="Flags now reported, added to the call's.")
     markers: list[Marker] = Field(default_factory=list, max_length=10, description="Location markers now known, added.")
-    clear_flags: list[Flag] = Field(default_factory=list, max_length=10, description="Flags that no longer apply (lowers the risk).")
-    clear_markers: list[Marker] = Field(default_factory=list, max_length=10, description="Markers that no longer apply (lowers the risk).")
+    clear_flags: list[Flag] = Field(
+        default_factory=list, max_length=10, description="Flags that no longer apply (lowers the risk)."
+    )
+    clear_markers: list[Marker] = Field(
+        default_factory=list, max_length=10, description="Markers that no longer apply (lowers the risk)."
+    )
     risk_level: RiskLevel | None = None
     phase: Phase | None = None
     grade: Grade | None = None
-    description: str | None = Field(default=None, min_length=1, max_length=4000, description="The new narrative; risk words found earlier are kept as flags.")
+    description: str | None = Field(
+        default=None, min_length=1, max_length=4000, description="The new narrative; risk words found earlier are kept as flags."
+    )

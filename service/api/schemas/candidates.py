@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from service.api.schemas.common import DecisionCode, FindingOut, PolicyRefOut, Strict, Task
 from service.api.schemas.assessments import CallIn, LocationIn, OfficerIn
+from service.api.schemas.common import DecisionCode, FindingOut, PolicyRefOut, Strict, Task
 
 
 class CandidatesRequest(Strict):
@@ -29,7 +29,9 @@ class CandidateOut(BaseModel):
     powers_available: list[str]
     powers_not_held: list[str]
     transport: str
-    abstraction: bool | None = Field(description="Whether sending this officer abstracts them from their home LPA or neighbourhood.")
+    abstraction: bool | None = Field(
+        description="Whether sending this officer abstracts them from their home LPA or neighbourhood."
+    )
     place_reasons: list[str] = Field(description="Why this officer is at this place in the ranking.")
 
 

@@ -3,14 +3,14 @@
 The schemas package is a leaf: it imports only the engine's vocabularies, so routes and actions
 both depend on it and it depends on neither.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.engine.assessment import AssessmentInput, CallInput, LocationInput, OfficerInput
 from service.engine.policy import DECISIONS, FLAGS, GRADES, MARKERS, PHASES, RISK_LEVELS, SETTINGS, TASKS, TRAINING_STATUSES
 
 # The wire enums are the engine's vocabularies, so the two cannot drift apart.

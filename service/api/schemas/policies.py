@@ -7,7 +7,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.schemas.common import CitationOut, DecisionCode, Out, Phase, PolicyRefOut, RiskLevel, Setting, Strict, Task, TrainingStatus
+from service.api.schemas.common import (
+    CitationOut,
+    DecisionCode,
+    Out,
+    Phase,
+    PolicyRefOut,
+    RiskLevel,
+    Setting,
+    Strict,
+    Task,
+    TrainingStatus,
+)
 
 
 class PolicySummary(BaseModel):
