@@ -7,6 +7,7 @@ import io
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from service.actions.access import Caller
 from service.actions.policies import policy_for
@@ -28,6 +29,18 @@ REPEATED_ABSTRACTIONS = 3
 PROLONGED_HOURS = 16.0
 
 
+def pending(*, now: datetime, role: str) -> dict[str, Any]:
+    """The fields of an abstraction row recorded now, awaiting a supervisor's authorisation."""
+    return {
+        "status": "pending",
+        "authorised_by": None,
+        "justification": None,
+        "authorised_at": None,
+        "recorded_at": now,
+        "recorded_by_role": role,
+    }
+
+
 def record_abstraction(
     body: AbstractionIn,
     *,
@@ -43,12 +56,7 @@ def record_abstraction(
         "id": new_id(),
         "source": "manual",
         "assessment_id": None,
-        "status": "pending",
-        "authorised_by": None,
-        "justification": None,
-        "authorised_at": None,
-        "recorded_at": now,
-        "recorded_by_role": caller.role,
+        **pending(now=now, role=caller.role),
     }
     store.create(row, caller_role=caller.role, caller_key_id=caller.key_id)
     return AbstractionOut.model_validate(row)

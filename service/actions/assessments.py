@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from service.actions.access import Caller, Permission
-from service.actions.decisions import checked_request, prepare, record
-from service.actions.idempotency import Completion
+from service.actions.decisions import Recording, checked_request, prepare, record
 from service.actions.policies import policy_for
 from service.api.schemas.assessments import (
     AssessmentPage,
@@ -18,26 +14,16 @@ from service.api.schemas.assessments import (
     AssessmentSummary,
 )
 from service.engine.decide import decide
-from service.engine.policy import PolicyRegistry
 from service.errors import NotFound
 from service.store.records import AuditStore, RecordFilter, StoredRecord, decode_cursor, encode_cursor
 
 
-async def assess(
-    body: AssessmentRequest,
-    *,
-    registry: PolicyRegistry,
-    store: AuditStore,
-    caller: Caller,
-    now: datetime,
-    new_id: Callable[[], str],
-    completion: Completion | None = None,
-) -> tuple[int, str]:
+async def assess(body: AssessmentRequest, recording: Recording) -> tuple[int, str]:
     """Decide and record one assessment; returns the status and the JSON body that was recorded."""
-    policy = policy_for(registry, body.force, field="force")
-    decision = decide(policy, checked_request(policy, body), now=now)
-    prepared = prepare(body, decision, policy=policy, caller=caller, now=now, new_id=new_id)
-    return await record(store, [prepared], answer=prepared.answer, completion=completion)
+    policy = policy_for(recording.registry, body.force, field="force")
+    decision = decide(policy, checked_request(policy, body), now=recording.now)
+    prepared = prepare(body, decision, policy=policy, recording=recording)
+    return await record(recording, [prepared], answer=prepared.answer)
 
 
 def visible_record(store: AuditStore, record_id: str, *, caller: Caller) -> StoredRecord:

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import datetime
 
-from service.actions.access import Caller
-from service.actions.decisions import Prepared, checked_request, prepare, record
-from service.actions.idempotency import Completion
+from service.actions.decisions import Prepared, Recording, checked_request, prepare, record
 from service.actions.policies import policy_for
 from service.api.schemas.assessments import AssessmentRequest
 from service.api.schemas.candidates import CandidateOut, CandidatesRequest, CandidatesResponse
 from service.api.schemas.common import FindingOut, PolicyRefOut
 from service.engine.assessment import Decision
 from service.engine.decide import decide
-from service.engine.policy import DECISIONS, PolicyRegistry
+from service.engine.policy import DECISIONS
 from service.errors import InvalidRequest
-from service.store.records import AuditStore
 
 TRAINING_ORDER = {"independent": 0, "coaching": 1, "foundation": 2}
 
@@ -73,25 +68,14 @@ def _place_reasons(body: AssessmentRequest, decision: Decision) -> list[str]:
     return reasons
 
 
-async def rank_candidates(
-    body: CandidatesRequest,
-    *,
-    registry: PolicyRegistry,
-    store: AuditStore,
-    caller: Caller,
-    now: datetime,
-    new_id: Callable[[], str],
-    completion: Completion | None = None,
-) -> tuple[int, str]:
+async def rank_candidates(body: CandidatesRequest, recording: Recording) -> tuple[int, str]:
     """Decide the call for every officer, record each decision, rank them; returns status and JSON."""
     # Hundreds of decisions: computed in a worker thread so the event loop keeps serving.
-    decided, answer = await asyncio.to_thread(_decide_and_rank, body, registry=registry, caller=caller, now=now, new_id=new_id)
-    return await record(store, decided, answer=answer, completion=completion)
+    decided, answer = await asyncio.to_thread(_decide_and_rank, body, recording)
+    return await record(recording, decided, answer=answer)
 
 
-def _decide_and_rank(
-    body: CandidatesRequest, *, registry: PolicyRegistry, caller: Caller, now: datetime, new_id: Callable[[], str]
-) -> tuple[list[Prepared], str]:
+def _decide_and_rank(body: CandidatesRequest, recording: Recording) -> tuple[list[Prepared], str]:
     """Every officer's decision ready to record, and the ranked answer as JSON."""
     ids = [officer.id for officer in body.officers]
     if len(set(ids)) != len(ids):
@@ -106,15 +90,16 @@ def _decide_and_rank(
                 }
             ],
         )
-    policy = policy_for(registry, body.force, field="force")
-    candidates_id = new_id()
+    policy = policy_for(recording.registry, body.force, field="force")
+    candidates_id = recording.new_id()
     decided = []
     for index, officer in enumerate(body.officers):
         single = AssessmentRequest(force=body.force, task=body.task, call=body.call, location=body.location, officer=officer)
-        decided.append((single, decide(policy, checked_request(policy, single, officer_path=("officers", index)), now=now)))
+        decided.append(
+            (single, decide(policy, checked_request(policy, single, officer_path=("officers", index)), now=recording.now))
+        )
     prepared = [
-        prepare(single, decision, policy=policy, caller=caller, now=now, new_id=new_id, candidates_id=candidates_id)
-        for single, decision in decided
+        prepare(single, decision, policy=policy, recording=recording, candidates_id=candidates_id) for single, decision in decided
     ]
     places = sorted(prepared, key=lambda p: _rank_key(p.body, p.decision))
     candidates = [
@@ -136,7 +121,7 @@ def _decide_and_rank(
     ]
     answer = CandidatesResponse(
         candidates_id=candidates_id,
-        decided_at=now,
+        decided_at=recording.now,
         force=policy.id,
         task=body.task,
         call_type=body.call.type,

@@ -12,13 +12,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from service.actions.abstractions import pending
 from service.actions.access import Caller
 from service.actions.documents import decision_document, to_json
 from service.actions.idempotency import Completion
 from service.api.schemas.assessments import AssessmentRequest
 from service.engine.assessment import AssessmentInput, Decision
 from service.engine.decide import check_request
-from service.engine.policy import PolicySet
+from service.engine.policy import PolicyRegistry, PolicySet
 from service.errors import InvalidRequest, field_path
 from service.ops.context import note_decision
 from service.store.chain import NewEntry
@@ -57,6 +58,19 @@ def abstraction_reason(decision: Decision) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Recording:
+    """What a decide-and-record use case works with besides its input: the policy, the store, the
+    caller, the time and ids, and the idempotency key to complete with the record (if any)."""
+
+    registry: PolicyRegistry
+    store: AuditStore
+    caller: Caller
+    now: datetime
+    new_id: Callable[[], str]
+    completion: Completion | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Prepared:
     """One decision ready to record: its audit entry and the JSON answer that entry holds."""
 
@@ -76,9 +90,7 @@ def prepare(
     decision: Decision,
     *,
     policy: PolicySet,
-    caller: Caller,
-    now: datetime,
-    new_id: Callable[[], str],
+    recording: Recording,
     kind: str = "assessment",
     parent_id: str | None = None,
     abstraction_id: str | None = None,
@@ -90,6 +102,7 @@ def prepare(
     A deployment that abstracts the officer creates a pending abstraction record, committed with
     the entry, unless ``abstraction_id`` names the one an earlier decision already created.
     """
+    caller, now, new_id = recording.caller, recording.now, recording.new_id
     record_id = new_id()
     reason = abstraction_reason(decision) if abstraction_id is None else None
     created = new_id() if reason else None
@@ -148,24 +161,17 @@ def _abstraction_row(
         "assessment_id": record_id,
         "started_at": now,
         "hours": None,
-        "status": "pending",
-        "authorised_by": None,
-        "justification": None,
-        "authorised_at": None,
-        "recorded_at": now,
-        "recorded_by_role": caller.role,
+        **pending(now=now, role=caller.role),
     }
 
 
-async def record(
-    store: AuditStore, decisions: Sequence[Prepared], *, answer: str, completion: Completion | None
-) -> tuple[int, str]:
+async def record(recording: Recording, decisions: Sequence[Prepared], *, answer: str) -> tuple[int, str]:
     """Commit the decisions' entries together (completing the idempotency key in the same
     transaction), then note them for the log and metrics; returns the status and ``answer``."""
     entries = [prepared.entry for prepared in decisions]
-    if completion is not None:
-        entries[-1] = replace(entries[-1], side_effects=(completion(200, answer),))
-    await store.append_async(*entries)
+    if recording.completion is not None:
+        entries[-1] = replace(entries[-1], side_effects=(recording.completion(200, answer),))
+    await recording.store.append_async(*entries)
     for prepared in decisions:
         note_decision(
             force=prepared.policy.id,

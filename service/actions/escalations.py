@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import datetime
 
-from service.actions.access import Caller
 from service.actions.assessments import visible_record
-from service.actions.decisions import checked_request, prepare, record
+from service.actions.decisions import Recording, checked_request, prepare, record
 from service.actions.documents import escalation_document
-from service.actions.idempotency import Completion
 from service.actions.policies import policy_for
 from service.api.schemas.assessments import AssessmentRequest, EscalationRequest
 from service.engine.escalate import escalate
-from service.engine.policy import PolicyRegistry
 from service.errors import InvalidRequest
-from service.store.records import AuditStore
 
 
 def changed_request(
@@ -44,25 +38,15 @@ def changed_request(
     )
 
 
-async def escalate_assessment(
-    parent_id: str,
-    change: EscalationRequest,
-    *,
-    registry: PolicyRegistry,
-    store: AuditStore,
-    caller: Caller,
-    now: datetime,
-    new_id: Callable[[], str],
-    completion: Completion | None = None,
-) -> tuple[int, str]:
+async def escalate_assessment(parent_id: str, change: EscalationRequest, recording: Recording) -> tuple[int, str]:
     """Decide the changed deployment, record it linked to its parent; returns the status and recorded JSON."""
     if change == EscalationRequest():
         raise InvalidRequest(
             "Nothing changed: give at least one of flags, markers, clear_flags, clear_markers, risk_level, phase, grade, description."
         )
-    parent = await asyncio.to_thread(visible_record, store, parent_id, caller=caller)
+    parent = await asyncio.to_thread(visible_record, recording.store, parent_id, caller=recording.caller)
     original = AssessmentRequest.model_validate(parent.request)
-    policy = policy_for(registry, original.force)
+    policy = policy_for(recording.registry, original.force)
     screening = parent.response.get("screening", [])
     carried_flags = {flag for hit in screening for flag in hit["adds_flags"]}
     carried_markers = {marker for hit in screening for marker in hit["adds_markers"]}
@@ -74,18 +58,16 @@ async def escalate_assessment(
         before=before,
         previous_decision=parent.response["decision"],
         after=checked_request(policy, updated),
-        now=now,
+        now=recording.now,
     )
     prepared = prepare(
         updated,
         decision,
         policy=policy,
-        caller=caller,
-        now=now,
-        new_id=new_id,
+        recording=recording,
         kind="escalation",
         parent_id=parent.id,
         abstraction_id=parent.response.get("abstraction_id"),
         escalation=escalation_document(escalation),
     )
-    return await record(store, [prepared], answer=prepared.answer, completion=completion)
+    return await record(recording, [prepared], answer=prepared.answer)

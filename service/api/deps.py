@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicC
 from pydantic import BaseModel
 
 from service.actions.access import Caller, KeyRing, Permission
+from service.actions.decisions import Recording
 from service.actions.idempotency import Completion, run_idempotent
 from service.actions.policies import policy_for
 from service.config import Settings
@@ -144,41 +145,56 @@ async def get_force_policy(force: ForceId, registry: RegistryDep) -> PolicySet:
     return policy_for(registry, force)
 
 
-class IdempotentPost:
-    """A POST the CAD may retry: run at most once per Idempotency-Key, answered with the recorded JSON."""
+class DecisionPost:
+    """A POST that decides and records, and that the CAD may retry: run at most once per
+    Idempotency-Key (a retry gets the recorded answer), answered with the recorded JSON."""
 
-    def __init__(self, store: IdempotencyStore, key: str | None, clock: Callable[[], datetime]) -> None:
-        self.store = store
-        self.key = key
-        self.clock = clock
-
-    async def answer(
+    def __init__(
         self,
         *,
-        caller: Caller,
-        endpoint: str,
-        body: BaseModel,
-        run: Callable[[datetime, Completion | None], Awaitable[tuple[int, str]]],
+        registry: PolicyRegistry,
+        store: AuditStore,
+        keys: IdempotencyStore,
+        key: str | None,
+        clock: Callable[[], datetime],
+        new_id: Callable[[], str],
+    ) -> None:
+        self.registry = registry
+        self.store = store
+        self.keys = keys
+        self.key = key
+        self.clock = clock
+        self.new_id = new_id
+
+    async def answer(
+        self, *, caller: Caller, endpoint: str, body: BaseModel, action: Callable[[Recording], Awaitable[tuple[int, str]]]
     ) -> Response:
-        """Run ``run(now, completion)`` (or replay its recorded answer) and render it."""
+        """Run ``action`` (or replay its recorded answer) and render what was recorded."""
         now = self.clock()
+
+        def run(completion: Completion | None) -> Awaitable[tuple[int, str]]:
+            return action(Recording(self.registry, self.store, caller, now, self.new_id, completion))
+
         status, text, replayed = await run_idempotent(
-            store=self.store,
-            caller=caller,
-            key=self.key,
-            endpoint=endpoint,
-            body_json=body.model_dump_json(),
-            now=now,
-            run=lambda completion: run(now, completion),
+            store=self.keys, caller=caller, key=self.key, endpoint=endpoint, body_json=body.model_dump_json(), now=now, run=run
         )
         headers = {"Idempotent-Replayed": "true"} if replayed else None
         return Response(content=text, status_code=status, media_type="application/json", headers=headers)
 
 
-async def get_idempotent_post(request: Request, clock: ClockDep, idempotency_key: IdempotencyKeyHeader = None) -> IdempotentPost:
-    return IdempotentPost(request.app.state.idempotency, idempotency_key, clock)
+async def get_decision_post(
+    request: Request,
+    registry: RegistryDep,
+    store: StoreDep,
+    clock: ClockDep,
+    new_id: IdFactoryDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> DecisionPost:
+    return DecisionPost(
+        registry=registry, store=store, keys=request.app.state.idempotency, key=idempotency_key, clock=clock, new_id=new_id
+    )
 
 
 PolicyDep = Annotated[PolicySet, Depends(get_force_policy)]
-IdempotentPostDep = Annotated[IdempotentPost, Depends(get_idempotent_post)]
+DecisionPostDep = Annotated[DecisionPost, Depends(get_decision_post)]
 BrowserMatrixReader = Annotated[Caller, Depends(require(Permission.READ_MATRIX, authenticate=get_browser_caller))]

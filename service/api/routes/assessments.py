@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Path, Query, Response
 
 from service.actions.assessments import assess, list_assessments, read_assessment
 from service.actions.escalations import escalate_assessment
-from service.api.deps import AssessmentReader, Assessor, Escalator, IdempotentPostDep, IdFactoryDep, RegistryDep, StoreDep
+from service.api.deps import AssessmentReader, Assessor, DecisionPostDep, Escalator, StoreDep
 from service.api.examples import ASSESSMENT_EXAMPLES, ESCALATION_EXAMPLES
 from service.api.responses import problems
 from service.api.schemas.assessments import (
@@ -39,19 +39,9 @@ router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
 async def create_assessment(
     body: Annotated[AssessmentRequest, Body(openapi_examples=ASSESSMENT_EXAMPLES)],
     caller: Assessor,
-    registry: RegistryDep,
-    store: StoreDep,
-    post: IdempotentPostDep,
-    new_id: IdFactoryDep,
+    post: DecisionPostDep,
 ) -> Response:
-    return await post.answer(
-        caller=caller,
-        endpoint="POST /v1/assessments",
-        body=body,
-        run=lambda now, completion: assess(
-            body, registry=registry, store=store, caller=caller, now=now, new_id=new_id, completion=completion
-        ),
-    )
+    return await post.answer(caller=caller, endpoint="POST /v1/assessments", body=body, action=lambda run: assess(body, run))
 
 
 @router.get(
@@ -105,16 +95,9 @@ async def create_escalation(
     assessment_id: Annotated[str, Path(min_length=1, max_length=64)],
     body: Annotated[EscalationRequest, Body(openapi_examples=ESCALATION_EXAMPLES)],
     caller: Escalator,
-    registry: RegistryDep,
-    store: StoreDep,
-    post: IdempotentPostDep,
-    new_id: IdFactoryDep,
+    post: DecisionPostDep,
 ) -> Response:
+    endpoint = f"POST /v1/assessments/{assessment_id}/escalations"
     return await post.answer(
-        caller=caller,
-        endpoint=f"POST /v1/assessments/{assessment_id}/escalations",
-        body=body,
-        run=lambda now, completion: escalate_assessment(
-            assessment_id, body, registry=registry, store=store, caller=caller, now=now, new_id=new_id, completion=completion
-        ),
+        caller=caller, endpoint=endpoint, body=body, action=lambda run: escalate_assessment(assessment_id, body, run)
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response
 
 from service.actions.candidates import rank_candidates
-from service.api.deps import Assessor, IdempotentPostDep, IdFactoryDep, RegistryDep, StoreDep
+from service.api.deps import Assessor, DecisionPostDep
 from service.api.examples import CANDIDATES_EXAMPLES
 from service.api.responses import problems
 from service.api.schemas.candidates import CandidatesRequest, CandidatesResponse
@@ -30,16 +30,8 @@ router = APIRouter(prefix="/v1/candidates", tags=["dispatch"])
 async def candidates(
     body: Annotated[CandidatesRequest, Body(openapi_examples=CANDIDATES_EXAMPLES)],
     caller: Assessor,
-    registry: RegistryDep,
-    store: StoreDep,
-    post: IdempotentPostDep,
-    new_id: IdFactoryDep,
+    post: DecisionPostDep,
 ) -> Response:
     return await post.answer(
-        caller=caller,
-        endpoint="POST /v1/candidates",
-        body=body,
-        run=lambda now, completion: rank_candidates(
-            body, registry=registry, store=store, caller=caller, now=now, new_id=new_id, completion=completion
-        ),
+        caller=caller, endpoint="POST /v1/candidates", body=body, action=lambda run: rank_candidates(body, run)
     )
