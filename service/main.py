@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
@@ -27,6 +29,7 @@ from service.store.idempotency import IdempotencyStore
 from service.store.records import AuditStore
 
 logger = logging.getLogger("service")
+WORKER_THREADS = 40
 
 DESCRIPTION = """\
 Decides whether a Police Community Support Officer (PCSO) may be assigned to a call, under which
@@ -61,6 +64,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.abstractions = AbstractionStore(app.state.store)
         app.state.idempotency = IdempotencyStore(engine)
         app.state.keyring = KeyRing(settings.callers)
+        # Actions hand blocking store calls and long rankings to asyncio.to_thread: give that pool
+        # the headroom Starlette's own thread pool has, so a ranking never starves a key claim.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="action")
+        )
         if not settings.callers:
             logger.warning("API_KEYS is empty: every endpoint except the health checks will answer 401")
         # The compiled policy lives as long as the process: keep the collector from rescanning it.

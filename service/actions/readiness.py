@@ -10,10 +10,12 @@ from service.errors import NotReady
 from service.store.records import AuditStore
 
 
-def readiness(registry: PolicyRegistry | None, store: AuditStore, *, today: date) -> Readiness:
+def readiness(registry: PolicyRegistry | None, store: AuditStore | None, *, today: date) -> Readiness:
     """Ready when a policy is loaded and the store answers; warnings for policies past review."""
     if registry is None or not registry.sets:
         raise NotReady("No policy is loaded.")
+    if store is None:
+        raise NotReady("The record store is not open.")
     problem = store.unreachable()
     if problem is not None:
         raise NotReady(f"The record store cannot be reached ({problem}).")

@@ -70,7 +70,11 @@ def compile_when(when: dict[str, Any]) -> Predicate:
 
 
 def message_problems(message: str) -> list[str]:
-    """Why decide() could not fill this message's placeholders (empty when it can)."""
+    """Why decide() could not fill this message's placeholders (empty when it can).
+
+    A message without "{" is not a template and is answered as written."""
+    if "{" not in message:
+        return []
     try:
         parsed = list(string.Formatter().parse(message))
     except ValueError as exc:
@@ -102,7 +106,7 @@ def compile_rule(entry: dict[str, Any], citation: Citation | None) -> Rule:
         effect=entry["effect"],
         level=EFFECT_LEVELS.get(entry["effect"]),
         message=entry["message"],
-        templated="{" in entry["message"] or "}" in entry["message"],
+        templated="{" in entry["message"],
         citation=citation,
         citation_from=entry.get("citation_from"),
         test=compile_when(when),

@@ -32,7 +32,7 @@ def healthz() -> Health:
 )
 def readyz(request: Request) -> Readiness:
     state = request.app.state
-    return readiness(getattr(state, "registry", None), state.store, today=datetime.now(UTC).date())
+    return readiness(getattr(state, "registry", None), getattr(state, "store", None), today=datetime.now(UTC).date())
 
 
 @router.get(
