@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from conftest import ROOT, api_keys
+from tests.helpers import ROOT, api_keys
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -27,8 +27,18 @@ def free_port() -> int:
 
 
 def server_env(database_url: str, port: int, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "API_KEYS", "ENVIRONMENT", "POLICY_DIR", "MIGRATE_ON_START")}
-    env.update(PATH=f"{VENV_BIN}:{env.get('PATH', '')}", PORT=str(port), WEB_CONCURRENCY="1", API_KEYS=api_keys(), DATABASE_URL=database_url)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "API_KEYS", "ENVIRONMENT", "POLICY_DIR", "MIGRATE_ON_START")
+    }
+    env.update(
+        PATH=f"{VENV_BIN}:{env.get('PATH', '')}",
+        PORT=str(port),
+        WEB_CONCURRENCY="1",
+        API_KEYS=api_keys(),
+        DATABASE_URL=database_url,
+    )
     env.update(extra)
     return env
 
@@ -56,9 +66,22 @@ def start_uvicorn(env: dict[str, str], *, workers: int = 1) -> subprocess.Popen:
 
     Its log goes to a file, not a pipe: a pipe nobody reads fills up and stalls the server.
     """
-    command = [str(VENV_BIN / "uvicorn"), "service.main:app", "--host", "127.0.0.1", "--port", env["PORT"], "--workers", str(workers), "--log-level", "warning"]
+    command = [
+        str(VENV_BIN / "uvicorn"),
+        "service.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        env["PORT"],
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
     log = tempfile.NamedTemporaryFile("w", prefix="uvicorn-", suffix=".log", delete=False)  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True, start_new_session=True
+    )
     log.close()
     process.log_path = log.name  # type: ignore[attr-defined]
     try:

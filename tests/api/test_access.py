@@ -7,8 +7,8 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import ROOT, headers
 from service.actions.access import ROLE_PERMISSIONS, Caller, KeyRing, Permission
+from tests.helpers import ROOT, headers
 
 # Expected status per route and role: the contract's role table.
 EXPECTED = {
@@ -26,7 +26,12 @@ EXPECTED = {
     ("POST", "/v1/assessments/{assessment_id}/escalations"): {"dispatcher": 404, "planner": 403, "auditor": 403, "admin": 404},
     ("POST", "/v1/candidates"): {"dispatcher": 200, "planner": 403, "auditor": 403, "admin": 200},
     ("POST", "/v1/abstractions"): {"dispatcher": 201, "planner": 201, "auditor": 403, "admin": 201},
-    ("POST", "/v1/abstractions/{abstraction_id}/authorisation"): {"dispatcher": 403, "planner": 404, "auditor": 403, "admin": 404},
+    ("POST", "/v1/abstractions/{abstraction_id}/authorisation"): {
+        "dispatcher": 403,
+        "planner": 404,
+        "auditor": 403,
+        "admin": 404,
+    },
     ("GET", "/v1/reports/abstractions"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
     ("GET", "/v1/policies/{force}/matrix"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
     ("GET", "/v1/policies/{force}/matrix.html"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
@@ -59,17 +64,29 @@ BODIES = {
     "/v1/assessments/{assessment_id}/escalations": {"risk_level": "medium"},
     "/v1/candidates": {**{k: v for k, v in BODY.items() if k != "officer"}, "officers": [BODY["officer"]]},
     "/v1/abstractions": {
-        "force": "west-midlands", "officer_id": "PCSO 1", "home_lpa": "birmingham-west", "reason": "other", "started_at": "2026-11-01T10:00:00Z",
+        "force": "west-midlands",
+        "officer_id": "PCSO 1",
+        "home_lpa": "birmingham-west",
+        "reason": "other",
+        "started_at": "2026-11-01T10:00:00Z",
     },
     "/v1/abstractions/{abstraction_id}/authorisation": {"authorised_by": "PS 1", "justification": "cover"},
-    "/v1/policies/{force}/impact": {"files": {"west-midlands/policy.json": json.loads((ROOT / "policy_data" / "west-midlands" / "policy.json").read_text())}},
+    "/v1/policies/{force}/impact": {
+        "files": {"west-midlands/policy.json": json.loads((ROOT / "policy_data" / "west-midlands" / "policy.json").read_text())}
+    },
 }
 QUERIES = {"/v1/reports/abstractions": {"month": "2026-11"}}
 
 
 def _call(client: TestClient, method: str, path: str, extra: dict[str, str]):
-    concrete = path.replace("{force}", "west-midlands").replace("{assessment_id}", "no-such-id").replace("{abstraction_id}", "no-such-id")
-    return client.request(method, concrete, json=BODIES.get(path) if method == "POST" else None, params=QUERIES.get(path), headers=extra)
+    concrete = (
+        path.replace("{force}", "west-midlands")
+        .replace("{assessment_id}", "no-such-id")
+        .replace("{abstraction_id}", "no-such-id")
+    )
+    return client.request(
+        method, concrete, json=BODIES.get(path) if method == "POST" else None, params=QUERIES.get(path), headers=extra
+    )
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(EXPECTED))

@@ -8,21 +8,34 @@ import json
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from conftest import headers, make_settings
 from service.api.deps import get_store
 from service.main import create_app
-from service.store.records import AuditStore
 from service.store.database import make_engine
+from service.store.records import AuditStore
+from tests.helpers import headers, make_settings
 
 ASB = {
     "force": "west-midlands",
     "task": "attend",
-    "call": {"type": "asb.nuisance", "reference": "WMP-20261122-0412", "phase": "in_progress", "grade": "priority",
-             "flags": ["vulnerable_person"], "description": "Group of youths drinking and shouting outside the shops"},
+    "call": {
+        "type": "asb.nuisance",
+        "reference": "WMP-20261122-0412",
+        "phase": "in_progress",
+        "grade": "priority",
+        "flags": ["vulnerable_person"],
+        "description": "Group of youths drinking and shouting outside the shops",
+    },
     "location": {"risk_level": "low", "markers": [], "setting": "urban", "lpa": "birmingham-west", "neighbourhood": "ladywood"},
-    "officer": {"id": "PCSO 4521", "designated_powers": ["require_name_address", "alcohol.confiscate_young_person", "dispersal_direction"],
-                "training_status": "independent", "in_uniform": True, "authorised_driver": False, "cycle_trained": True,
-                "home_lpa": "birmingham-west", "home_neighbourhood": "ladywood"},
+    "officer": {
+        "id": "PCSO 4521",
+        "designated_powers": ["require_name_address", "alcohol.confiscate_young_person", "dispersal_direction"],
+        "training_status": "independent",
+        "in_uniform": True,
+        "authorised_driver": False,
+        "cycle_trained": True,
+        "home_lpa": "birmingham-west",
+        "home_neighbourhood": "ladywood",
+    },
 }
 
 

@@ -9,14 +9,20 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from conftest import KEYS
-from servers import running
+from tests.helpers import KEYS
+from tests.servers import running
 
 pytestmark = pytest.mark.server
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 OPERATION = "#operations-assessments-create_assessment_v1_assessments_post"
 
@@ -28,7 +34,10 @@ def test_knife_crime_example_from_the_docs_page_is_refused_citing_2_8_3(tmp_path
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 2200})
             external = []
-            page.on("request", lambda request: external.append(request.url) if not request.url.startswith((base, "data:", "blob:")) else None)
+            page.on(
+                "request",
+                lambda request: external.append(request.url) if not request.url.startswith((base, "data:", "blob:")) else None,
+            )
             page.goto(f"{base}/docs")
             page.click("button.authorize")
             page.fill("#auth-bearer-value", KEYS["dispatcher"])

@@ -6,13 +6,19 @@ import copy
 
 from fastapi.testclient import TestClient
 
-from conftest import headers
+from tests.helpers import headers
 
 ASB = {
     "force": "west-midlands",
     "call": {"type": "asb.nuisance", "reference": "WMP-77", "description": "Youths shouting outside the shops"},
     "location": {"risk_level": "low", "lpa": "birmingham-west", "neighbourhood": "ladywood"},
-    "officer": {"id": "PCSO 4521", "training_status": "independent", "in_uniform": True, "home_lpa": "birmingham-west", "home_neighbourhood": "ladywood"},
+    "officer": {
+        "id": "PCSO 4521",
+        "training_status": "independent",
+        "in_uniform": True,
+        "home_lpa": "birmingham-west",
+        "home_neighbourhood": "ladywood",
+    },
 }
 
 
@@ -29,7 +35,9 @@ def escalate(client: TestClient, parent: str, change: dict, who: str = "dispatch
 def test_weapon_seen_turns_into_withdrawal_instructions(client: TestClient) -> None:
     original = assess(client, ASB)
     assert original["decision"] == "deploy"
-    response = escalate(client, original["assessment_id"], {"flags": ["weapon_reported"], "description": "One of them has pulled a knife"})
+    response = escalate(
+        client, original["assessment_id"], {"flags": ["weapon_reported"], "description": "One of them has pulled a knife"}
+    )
     assert response.status_code == 200, response.text
     answer = response.json()
     assert answer["decision"] == "do_not_deploy" and answer["may_assign"] is False
@@ -37,7 +45,12 @@ def test_weapon_seen_turns_into_withdrawal_instructions(client: TestClient) -> N
     assert escalation["parent_id"] == original["assessment_id"]
     assert escalation["previous_decision"] == "deploy" and escalation["direction"] == "stricter"
     codes = [i["code"] for i in escalation["instructions"]]
-    assert {"withdraw_when_risk_escalates", "withdraw_outside_principles", "request_officer_support", "no_positive_duty_to_intervene"} <= set(codes)
+    assert {
+        "withdraw_when_risk_escalates",
+        "withdraw_outside_principles",
+        "request_officer_support",
+        "no_positive_duty_to_intervene",
+    } <= set(codes)
     labels = {i["citation"]["label"] for i in escalation["instructions"]}
     assert {"WMP 2.7.6", "WMP 2.7.16", "WMP 2.7.18"} <= labels
     record = client.get(f"/v1/assessments/{answer['assessment_id']}", headers=headers("auditor")).json()
@@ -77,7 +90,9 @@ def test_a_new_description_cannot_drop_risk_read_earlier(client: TestClient) -> 
     answer = escalate(client, original["assessment_id"], {"description": "Caller now says the group has moved on"}).json()
     assert answer["decision"] == "do_not_deploy"
     assert answer["escalation"]["direction"] == "unchanged" and answer["escalation"]["risk_lowered_by"] == []
-    cleared = escalate(client, original["assessment_id"], {"clear_flags": ["weapon_reported"], "description": "Officers searched: no knife"}).json()
+    cleared = escalate(
+        client, original["assessment_id"], {"clear_flags": ["weapon_reported"], "description": "Officers searched: no knife"}
+    ).json()
     assert cleared["escalation"]["risk_lowered_by"] == ["flag weapon_reported cleared"]
 
 

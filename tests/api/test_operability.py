@@ -13,12 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from conftest import KEYS, headers, make_settings
-from servers import free_port, server_env, start_uvicorn, stop
 from service.api.deps import get_store
 from service.main import create_app
 from service.store.database import make_engine
 from service.store.records import AuditStore
+from tests.helpers import KEYS, headers, make_settings
+from tests.servers import free_port, server_env, start_uvicorn, stop
 
 BODY = {
     "force": "west-midlands",
@@ -82,12 +82,16 @@ def test_a_duplicate_while_the_first_is_in_progress_is_a_409(client: TestClient,
     assert seen.status_code == 200
     engine = create_engine(database_url)
     with engine.begin() as connection:
-        connection.execute(text("UPDATE idempotency_key SET status = 'in_progress', updated_at = :now"), {"now": datetime.now(UTC)})
+        connection.execute(
+            text("UPDATE idempotency_key SET status = 'in_progress', updated_at = :now"), {"now": datetime.now(UTC)}
+        )
     in_progress = client.post("/v1/assessments", json=BODY, headers={**headers("dispatcher"), **key})
     assert in_progress.status_code == 409 and in_progress.headers["content-type"] == "application/problem+json"
     # A claim whose request died long ago is taken over by the retry.
     with engine.begin() as connection:
-        connection.execute(text("UPDATE idempotency_key SET updated_at = :old"), {"old": datetime.now(UTC) - timedelta(minutes=5)})
+        connection.execute(
+            text("UPDATE idempotency_key SET updated_at = :old"), {"old": datetime.now(UTC) - timedelta(minutes=5)}
+        )
     engine.dispose()
     retried = client.post("/v1/assessments", json=BODY, headers={**headers("dispatcher"), **key})
     assert retried.status_code == 200 and "idempotent-replayed" not in retried.headers
@@ -126,7 +130,9 @@ def test_failed_recording_releases_the_key(sqlite_url: str) -> None:
 
 
 def test_candidates_are_idempotent_too(client: TestClient, database_url: str) -> None:
-    body = {k: v for k, v in BODY.items() if k != "officer"} | {"officers": [BODY["officer"], {**BODY["officer"], "id": "PCSO 2"}]}
+    body = {k: v for k, v in BODY.items() if k != "officer"} | {
+        "officers": [BODY["officer"], {**BODY["officer"], "id": "PCSO 2"}]
+    }
     key = {"Idempotency-Key": "cad-7f3a-0005"}
     first = client.post("/v1/candidates", json=body, headers={**headers("dispatcher"), **key})
     again = client.post("/v1/candidates", json=body, headers={**headers("dispatcher"), **key})
@@ -161,7 +167,9 @@ def test_metrics_count_decisions_and_report_the_policy(sqlite_client: TestClient
     assert 'pcso_decisions_total{decision="deploy",force="west-midlands"} 1.0' in text_
     assert 'pcso_decisions_total{decision="do_not_deploy",force="west-midlands"} 1.0' in text_
     assert 'pcso_request_duration_seconds_count{method="POST",route="/v1/assessments",status="200"} 2.0' in text_
-    assert re.search(r'pcso_policy_info\{digest="sha256:[0-9a-f]{64}",force="kent",version="O38b \(reviewed February 2022\)"\} 1.0', text_)
+    assert re.search(
+        r'pcso_policy_info\{digest="sha256:[0-9a-f]{64}",force="kent",version="O38b \(reviewed February 2022\)"\} 1.0', text_
+    )
     assert 'pcso_policy_past_review{force="kent"} 1.0' in text_
 
 
@@ -180,7 +188,9 @@ def test_oversized_bodies_are_413_and_nothing_is_recorded(sqlite_client: TestCli
     declared = sqlite_client.post("/v1/assessments", json=big, headers=headers("dispatcher"))
     assert declared.status_code == 413 and declared.json()["status"] == 413
     chunked = sqlite_client.post(
-        "/v1/assessments", content=(b"x" * 65536 for _ in range(40)), headers={**headers("dispatcher"), "Content-Type": "application/json"}
+        "/v1/assessments",
+        content=(b"x" * 65536 for _ in range(40)),
+        headers={**headers("dispatcher"), "Content-Type": "application/json"},
     )
     assert chunked.status_code == 413
     long_description = {**BODY, "call": {**BODY["call"], "description": "y" * 4001}}
@@ -199,7 +209,9 @@ def test_one_json_log_line_per_request_with_its_request_id_and_no_secrets(tmp_pa
         base = f"http://127.0.0.1:{port}"
         answer = httpx.post(f"{base}/v1/assessments", json=BODY, headers={**headers("dispatcher"), "X-Request-ID": "trace-0001"})
         assert answer.status_code == 200
-        httpx.get(f"{base}/v1/policies", headers={"Authorization": "Bearer wrong-key-should-not-appear", "X-Request-ID": "trace-0002"})
+        httpx.get(
+            f"{base}/v1/policies", headers={"Authorization": "Bearer wrong-key-should-not-appear", "X-Request-ID": "trace-0002"}
+        )
     finally:
         stop(process)
     process_stderr = process.stderr_text  # type: ignore[attr-defined]

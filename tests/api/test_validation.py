@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import headers
+from tests.helpers import headers
 
 VALID: dict[str, Any] = {
     "force": "west-midlands",
@@ -103,8 +103,16 @@ def test_unknown_route_and_method_are_problems(sqlite_client: TestClient) -> Non
 HOSTILE = [
     ("wrong content type", json.dumps(VALID).encode(), "text/plain"),
     ("deeply nested array", b"[" * 100_000 + b"]" * 100_000, "application/json"),
-    ("deeply nested field", json.dumps(VALID)[:-1].encode() + b',"extra":' + b"[" * 5000 + b"]" * 5000 + b"}", "application/json"),
-    ("lone surrogate in the description", json.dumps(VALID).replace('"Youths shouting"', '"\\ud800 lone"').encode(), "application/json"),
+    (
+        "deeply nested field",
+        json.dumps(VALID)[:-1].encode() + b',"extra":' + b"[" * 5000 + b"]" * 5000 + b"}",
+        "application/json",
+    ),
+    (
+        "lone surrogate in the description",
+        json.dumps(VALID).replace('"Youths shouting"', '"\\ud800 lone"').encode(),
+        "application/json",
+    ),
     ("not UTF-8", b"\xff\xfe garbage", "application/json"),
     ("a JSON array", b"[]", "application/json"),
     ("a JSON string", b'"assess me"', "application/json"),
@@ -113,8 +121,12 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize(("label", "content", "content_type"), HOSTILE, ids=[h[0] for h in HOSTILE])
-def test_hostile_bodies_get_a_problem_and_record_nothing(sqlite_client: TestClient, label: str, content: bytes, content_type: str) -> None:
-    response = sqlite_client.post("/v1/assessments", content=content, headers={**headers("dispatcher"), "Content-Type": content_type})
+def test_hostile_bodies_get_a_problem_and_record_nothing(
+    sqlite_client: TestClient, label: str, content: bytes, content_type: str
+) -> None:
+    response = sqlite_client.post(
+        "/v1/assessments", content=content, headers={**headers("dispatcher"), "Content-Type": content_type}
+    )
     assert response.status_code in (413, 422), response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert sqlite_client.get("/v1/audit/verify", headers=headers("auditor")).json()["checked"] == 0

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks as general_checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
-from conftest import ROOT, headers, make_settings
 from service.main import create_app
+from tests.helpers import ROOT, headers, make_settings
 
 APP = create_app(make_settings(f"sqlite:///{Path(tempfile.mkdtemp()) / 'fuzz.db'}"))
 SCHEMA = schemathesis.openapi.from_path(ROOT / "openapi" / "openapi.json")

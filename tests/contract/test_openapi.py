@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import ROOT
 from scripts.export_openapi import render
+from tests.helpers import ROOT
 
 
 def test_committed_openapi_matches_the_app() -> None:

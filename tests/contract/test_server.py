@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import KEYS, ROOT
-from servers import VENV_BIN, free_port, server_env, wait_ready
+from tests.helpers import KEYS, ROOT
+from tests.servers import VENV_BIN, free_port, server_env, wait_ready
 
 pytestmark = pytest.mark.server
 
@@ -37,7 +37,9 @@ def dockerfile_server(tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     env = file_env(tmp_path, port, WEB_CONCURRENCY="2", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
     log = tmp_path / "server.log"
     with log.open("w") as handle:
-        process = subprocess.Popen(dockerfile_instruction("CMD"), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=handle, text=True)
+        process = subprocess.Popen(
+            dockerfile_instruction("CMD"), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=handle, text=True
+        )
     process.log_path = str(log)  # type: ignore[attr-defined]
     try:
         wait_ready(port, process)
@@ -55,7 +57,9 @@ def test_dockerfile_cmd_serves_decisions_and_healthcheck_passes(dockerfile_serve
         "location": {"risk_level": "low"},
         "officer": {"id": "PCSO 1", "training_status": "independent", "in_uniform": True},
     }
-    answer = httpx.post(f"http://127.0.0.1:{port}/v1/assessments", json=body, headers={"Authorization": f"Bearer {KEYS['dispatcher']}"})
+    answer = httpx.post(
+        f"http://127.0.0.1:{port}/v1/assessments", json=body, headers={"Authorization": f"Bearer {KEYS['dispatcher']}"}
+    )
     assert answer.status_code == 200
     assert answer.json()["decision"] == "do_not_deploy"
     check = subprocess.run(dockerfile_instruction("HEALTHCHECK"), cwd=ROOT, env=env, capture_output=True, timeout=10)
@@ -85,7 +89,12 @@ def test_server_refuses_to_start_with_broken_policy(tmp_path: Path) -> None:
     port = free_port()
     env = file_env(tmp_path, port, POLICY_DIR=str(policy))
     result = subprocess.run(
-        [str(VENV_BIN / "uvicorn"), "service.main:app", "--port", str(port)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [str(VENV_BIN / "uvicorn"), "service.main:app", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert "kent/rules.json: /rules/0/when/phases/0" in result.stderr
@@ -97,7 +106,12 @@ def test_readme_run_command_prints_a_key_and_serves_the_docs(tmp_path: Path) -> 
     del env["API_KEYS"]
     process = subprocess.Popen(
         ["make", "--no-print-directory", "run"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         wait_ready(port, process)

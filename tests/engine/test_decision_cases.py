@@ -8,12 +8,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import FIXED_NOW, headers, load_cases
-from service.api.schemas.assessments import AssessmentRequest
+from service.actions.documents import decision_document, to_json
+from service.api.schemas.assessments import AssessmentRequest, AssessmentResponse
 from service.engine.decide import decide
 from service.engine.policy import PolicyRegistry
-from service.actions.documents import decision_document, to_json
-from service.api.schemas.assessments import AssessmentResponse
+from tests.helpers import FIXED_NOW, headers, load_cases
 
 CASES = load_cases()
 IDS = [case[0] for case in CASES]
@@ -61,7 +60,9 @@ def check(answer: dict[str, Any], expect: dict[str, Any]) -> None:
 def test_case_through_engine(registry: PolicyRegistry, name: str, request_body: dict, expect: dict) -> None:
     body = AssessmentRequest.model_validate(request_body)
     decision = decide(registry.sets[body.force], body.to_engine(), now=FIXED_NOW)
-    answer = json.loads(to_json(decision_document(decision, assessment_id="case", officer_id=body.officer.id, call_reference=None)))
+    answer = json.loads(
+        to_json(decision_document(decision, assessment_id="case", officer_id=body.officer.id, call_reference=None))
+    )
     check(answer, expect)
 
 
@@ -80,7 +81,9 @@ def test_every_rule_code_and_call_type_has_a_case(registry: PolicyRegistry) -> N
     for _name, request_body, _expect in CASES:
         body = AssessmentRequest.model_validate(request_body)
         decision = decide(registry.sets[body.force], body.to_engine(), now=FIXED_NOW)
-        answer = json.loads(to_json(decision_document(decision, assessment_id="case", officer_id=body.officer.id, call_reference=None)))
+        answer = json.loads(
+            to_json(decision_document(decision, assessment_id="case", officer_id=body.officer.id, call_reference=None))
+        )
         seen.setdefault(body.force, set()).update(all_codes(answer))
         call_types.setdefault(body.force, set()).add(body.call.type)
         tasks.setdefault(body.force, set()).add(body.task)
@@ -96,9 +99,13 @@ def test_every_rule_code_and_call_type_has_a_case(registry: PolicyRegistry) -> N
 
 
 @pytest.mark.parametrize(("name", "request_body", "expect"), CASES[::7], ids=IDS[::7])
-def test_fast_wire_form_equals_the_documented_model(registry: PolicyRegistry, name: str, request_body: dict, expect: dict) -> None:
+def test_fast_wire_form_equals_the_documented_model(
+    registry: PolicyRegistry, name: str, request_body: dict, expect: dict
+) -> None:
     body = AssessmentRequest.model_validate(request_body)
     decision = decide(registry.sets[body.force], body.to_engine(), now=FIXED_NOW)
-    fast = to_json(decision_document(decision, assessment_id="a", officer_id=body.officer.id, call_reference="r", abstraction_id="b"))
+    fast = to_json(
+        decision_document(decision, assessment_id="a", officer_id=body.officer.id, call_reference="r", abstraction_id="b")
+    )
     # The documented model accepts the fast document and writes it back byte for byte: nothing dropped, renamed or retyped.
     assert AssessmentResponse.model_validate_json(fast).model_dump_json() == fast

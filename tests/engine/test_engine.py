@@ -7,17 +7,21 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from conftest import FIXED_NOW, POLICY_DIR, SCHEMA_DIR
 from service.engine.assessment import AssessmentInput, CallInput, LocationInput, OfficerInput
 from service.engine.decide import check_request, decide, decide_outcome
 from service.engine.loader import load_registry
 from service.engine.policy import TASKS, PolicyRegistry
+from tests.helpers import FIXED_NOW, POLICY_DIR, SCHEMA_DIR
 
-OFFICER = OfficerInput(id="PCSO 7", designated_powers=("traffic.direct", "require_name_address"), training_status="independent", in_uniform=True)
+OFFICER = OfficerInput(
+    id="PCSO 7", designated_powers=("traffic.direct", "require_name_address"), training_status="independent", in_uniform=True
+)
 
 
 def request(force: str = "west-midlands", call_type: str = "asb.nuisance", **call: object) -> AssessmentInput:
-    return AssessmentInput(force=force, call=CallInput(type=call_type, **call), location=LocationInput(risk_level="low"), officer=OFFICER)
+    return AssessmentInput(
+        force=force, call=CallInput(type=call_type, **call), location=LocationInput(risk_level="low"), officer=OFFICER
+    )
 
 
 def test_fallback_refers_when_no_rule_permits(tmp_path: Path) -> None:
@@ -56,7 +60,9 @@ def test_emergency_grade_does_not_cancel_the_missing_person_area_search(registry
 
 
 def test_refused_support_task_is_offered_again_once_the_scene_is_secured(registry: PolicyRegistry) -> None:
-    decision = decide(registry.sets["west-midlands"], replace(request(call_type="serious.assault"), task="scene_guard"), now=FIXED_NOW)
+    decision = decide(
+        registry.sets["west-midlands"], replace(request(call_type="serious.assault"), task="scene_guard"), now=FIXED_NOW
+    )
     assert decision.decision == "do_not_deploy"
     assert ("scene_guard", "scene_secured") in [(a.task, a.phase) for a in decision.alternatives]
     assert all(a.citation.label == "WMP 2.8.2" for a in decision.alternatives)
@@ -74,7 +80,11 @@ def test_description_words_are_quoted_and_only_tighten(registry: PolicyRegistry)
 
 
 def test_given_flag_is_not_attributed_to_the_description(registry: PolicyRegistry) -> None:
-    decision = decide(registry.sets["west-midlands"], request(flags=frozenset({"weapon_reported"}), description="man with a knife"), now=FIXED_NOW)
+    decision = decide(
+        registry.sets["west-midlands"],
+        request(flags=frozenset({"weapon_reported"}), description="man with a knife"),
+        now=FIXED_NOW,
+    )
     weapon = next(r for r in decision.reasons if r.code == "weapon_reported")
     assert "description" not in weapon.message
 
@@ -83,8 +93,11 @@ def test_abstraction_is_flagged_or_warned(registry: PolicyRegistry) -> None:
     wmp = registry.sets["west-midlands"]
     unknown = decide(wmp, request(), now=FIXED_NOW)
     assert "abstraction_not_checked" in [w.code for w in unknown.warnings]
-    away = replace(request(), location=LocationInput(risk_level="low", lpa="coventry", neighbourhood="x"),
-                   officer=replace(OFFICER, home_lpa="Birmingham-West", home_neighbourhood="x"))
+    away = replace(
+        request(),
+        location=LocationInput(risk_level="low", lpa="coventry", neighbourhood="x"),
+        officer=replace(OFFICER, home_lpa="Birmingham-West", home_neighbourhood="x"),
+    )
     decision = decide(wmp, away, now=FIXED_NOW)
     assert "abstraction_out_of_area" in [c.code for c in decision.conditions]
     home = replace(away, officer=replace(OFFICER, home_lpa=" COVENTRY ", home_neighbourhood="X"))
@@ -123,10 +136,16 @@ def test_decide_outcome_agrees_with_decide_everywhere(registry: PolicyRegistry) 
                     request = replace(request_for(force, call_type, phase), task=task)
                     full = decide(policy, request, now=FIXED_NOW)
                     decision, deciding = decide_outcome(policy, request)
-                    assert (decision, deciding.code, deciding.citation) == (full.decision, full.reasons[0].code, full.reasons[0].citation)
+                    assert (decision, deciding.code, deciding.citation) == (
+                        full.decision,
+                        full.reasons[0].code,
+                        full.reasons[0].citation,
+                    )
                     checked += 1
     assert checked == 2 * 49 * 10 * 2
 
 
 def request_for(force: str, call_type: str, phase: str) -> AssessmentInput:
-    return AssessmentInput(force=force, call=CallInput(type=call_type, phase=phase), location=LocationInput(risk_level="medium"), officer=OFFICER)
+    return AssessmentInput(
+        force=force, call=CallInput(type=call_type, phase=phase), location=LocationInput(risk_level="medium"), officer=OFFICER
+    )

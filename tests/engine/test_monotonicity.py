@@ -6,14 +6,19 @@ from dataclasses import replace
 
 import pytest
 
-from conftest import FIXED_NOW
 from service.engine.assessment import AssessmentInput, CallInput, Decision, LocationInput, OfficerInput
 from service.engine.decide import decide
 from service.engine.policy import DECISIONS, FLAGS, GRADES, MARKERS, TASKS, PolicyRegistry, PolicySet
+from tests.helpers import FIXED_NOW
 
 OFFICER = OfficerInput(
-    id="PCSO 1", designated_powers=("require_name_address", "traffic.direct"), training_status="independent",
-    in_uniform=True, cycle_trained=True, home_lpa="a", home_neighbourhood="b",
+    id="PCSO 1",
+    designated_powers=("require_name_address", "traffic.direct"),
+    training_status="independent",
+    in_uniform=True,
+    cycle_trained=True,
+    home_lpa="a",
+    home_neighbourhood="b",
 )
 GRADE_ORDER = (None, "resolution_without_deployment", "scheduled", "priority", "emergency")
 assert set(GRADE_ORDER[1:]) == set(GRADES)
@@ -22,8 +27,14 @@ assert set(GRADE_ORDER[1:]) == set(GRADES)
 def stricter_variants(request: AssessmentInput) -> list[tuple[str, AssessmentInput]]:
     """Each single piece of added risk information."""
     call, location = request.call, request.location
-    variants = [(f"+{flag}", replace(request, call=replace(call, flags=call.flags | {flag}))) for flag in FLAGS if flag not in call.flags]
-    variants += [(f"+{m}", replace(request, location=replace(location, markers=location.markers | {m}))) for m in MARKERS if m not in location.markers]
+    variants = [
+        (f"+{flag}", replace(request, call=replace(call, flags=call.flags | {flag}))) for flag in FLAGS if flag not in call.flags
+    ]
+    variants += [
+        (f"+{m}", replace(request, location=replace(location, markers=location.markers | {m})))
+        for m in MARKERS
+        if m not in location.markers
+    ]
     levels = ("low", "medium", "high")
     for higher in levels[levels.index(location.risk_level) + 1 :]:
         variants.append((f"risk {higher}", replace(request, location=replace(location, risk_level=higher))))
@@ -67,8 +78,11 @@ def test_added_risk_never_loosens_a_decision(registry: PolicyRegistry, force: st
         for task in TASKS:
             for phase in ("scene_secured", "in_progress"):
                 request = AssessmentInput(
-                    force=force, task=task, call=CallInput(type=call_type, phase=phase),
-                    location=LocationInput(risk_level="low", lpa="a", neighbourhood="b"), officer=OFFICER,
+                    force=force,
+                    task=task,
+                    call=CallInput(type=call_type, phase=phase),
+                    location=LocationInput(risk_level="low", lpa="a", neighbourhood="b"),
+                    officer=OFFICER,
                 )
                 problems += violations(policy, request)
                 checked += 1
@@ -78,7 +92,12 @@ def test_added_risk_never_loosens_a_decision(registry: PolicyRegistry, force: st
 
 def test_the_comparison_detects_a_loosening(registry: PolicyRegistry) -> None:
     policy = registry.sets["west-midlands"]
-    base = AssessmentInput(force="west-midlands", call=CallInput(type="violence.knife_crime"), location=LocationInput(risk_level="low"), officer=OFFICER)
+    base = AssessmentInput(
+        force="west-midlands",
+        call=CallInput(type="violence.knife_crime"),
+        location=LocationInput(risk_level="low"),
+        officer=OFFICER,
+    )
     refused = decide(policy, base, now=FIXED_NOW)
     allowed = decide(policy, replace(base, call=CallInput(type="asb.nuisance")), now=FIXED_NOW)
     assert compare(refused, allowed) == "do_not_deploy -> deploy"

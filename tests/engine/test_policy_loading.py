@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -9,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from fastapi.testclient import TestClient
 
-from conftest import POLICY_DIR, SCHEMA_DIR, headers, make_settings
 from service.engine.loader import PolicyLoadError, load_registry
 from service.engine.policy import FLAGS, MARKERS, TASKS, PolicyRegistry
 from service.main import create_app
+from tests.helpers import POLICY_DIR, SCHEMA_DIR, headers, make_settings
 
 CONTRACT_CALL_TYPES = """violence.in_progress violence.weapons_threat violence.knife_crime violence.firearms violence.affray_disorder
 domestic.abuse domestic.stalking_suspect_present welfare.self_harm_in_progress welfare.mental_health_crisis serious.sexual_offence
@@ -106,35 +106,79 @@ def _rule(data: dict, rule_id: str) -> dict:
 BROKEN = [
     ("invalid json", "kent/rules.json", '{"rules": [', ["kent/rules.json", "not valid JSON"]),
     ("duplicate key", "kent/policy.json", '{"id": "kent", "id": "kent"}', ["kent/policy.json", "duplicate key"]),
-    ("unknown flag in a rule", "west-midlands/rules.json",
-     lambda d: _rule(d, "flag.safeguarding")["when"].update(flags=["knife_seen"]),
-     ["west-midlands/rules.json", "/rules/", "/when/flags/0", "knife_seen"]),
-    ("rule citing nothing", "west-midlands/rules.json",
-     lambda d: _rule(d, "flag.safeguarding").pop("citation"), ["west-midlands/rules.json", "/rules/"]),
-    ("misquoted clause", "west-midlands/rules.json",
-     lambda d: d["citations"]["wmp_2_8_1"].update(quote="PCSOs may be deployed to anything."),
-     ["west-midlands/rules.json", "/citations/wmp_2_8_1/quote", "quote not found word for word in WMP 2.8.1"]),
-    ("quote from another clause", "west-midlands/rules.json",
-     lambda d: d["citations"]["wmp_2_8_1"].update(clause="2.8.2"),
-     ["west-midlands/rules.json", "/citations/wmp_2_8_1/quote", "WMP 2.8.2"]),
-    ("clause that does not exist", "kent/rules.json",
-     lambda d: d["citations"]["kent_5_6_3"].update(clause="5.6.99"), ["kent/rules.json", "/citations/kent_5_6_3/clause", "no clause '5.6.99'"]),
-    ("unknown document", "kent/tasks.json",
-     lambda d: d["tasks"][0]["citation"].update(document="kent-o99"), ["kent/tasks.json", "/tasks/0/citation/document", "kent-o99"]),
-    ("unknown power in a call type", "west-midlands/call-types.json",
-     lambda d: d["call_types"][40]["relevant_powers"].append("tasers"), ["west-midlands/call-types.json", "/call_types/40/relevant_powers"]),
-    ("call type with a bad class", "kent/call-types.json",
-     lambda d: d["call_types"][0].update(classification="sometimes"), ["kent/call-types.json", "/call_types/0/classification"]),
-    ("missing review date", "west-midlands/policy.json", lambda d: d.pop("review_due"), ["west-midlands/policy.json", "review_due"]),
-    ("unknown cite name", "kent/rules.json",
-     lambda d: _rule(d, "grade.emergency").update(cite="kent_9_9_9"), ["kent/rules.json", "/cite", "kent_9_9_9"]),
-    ("no fallback rule", "national/rules.json",
-     lambda d: _rule(d, "remit.no_rule_permits").update(fallback=False), ["rules.json", "fallback"]),
+    (
+        "unknown flag in a rule",
+        "west-midlands/rules.json",
+        lambda d: _rule(d, "flag.safeguarding")["when"].update(flags=["knife_seen"]),
+        ["west-midlands/rules.json", "/rules/", "/when/flags/0", "knife_seen"],
+    ),
+    (
+        "rule citing nothing",
+        "west-midlands/rules.json",
+        lambda d: _rule(d, "flag.safeguarding").pop("citation"),
+        ["west-midlands/rules.json", "/rules/"],
+    ),
+    (
+        "misquoted clause",
+        "west-midlands/rules.json",
+        lambda d: d["citations"]["wmp_2_8_1"].update(quote="PCSOs may be deployed to anything."),
+        ["west-midlands/rules.json", "/citations/wmp_2_8_1/quote", "quote not found word for word in WMP 2.8.1"],
+    ),
+    (
+        "quote from another clause",
+        "west-midlands/rules.json",
+        lambda d: d["citations"]["wmp_2_8_1"].update(clause="2.8.2"),
+        ["west-midlands/rules.json", "/citations/wmp_2_8_1/quote", "WMP 2.8.2"],
+    ),
+    (
+        "clause that does not exist",
+        "kent/rules.json",
+        lambda d: d["citations"]["kent_5_6_3"].update(clause="5.6.99"),
+        ["kent/rules.json", "/citations/kent_5_6_3/clause", "no clause '5.6.99'"],
+    ),
+    (
+        "unknown document",
+        "kent/tasks.json",
+        lambda d: d["tasks"][0]["citation"].update(document="kent-o99"),
+        ["kent/tasks.json", "/tasks/0/citation/document", "kent-o99"],
+    ),
+    (
+        "unknown power in a call type",
+        "west-midlands/call-types.json",
+        lambda d: d["call_types"][40]["relevant_powers"].append("tasers"),
+        ["west-midlands/call-types.json", "/call_types/40/relevant_powers"],
+    ),
+    (
+        "call type with a bad class",
+        "kent/call-types.json",
+        lambda d: d["call_types"][0].update(classification="sometimes"),
+        ["kent/call-types.json", "/call_types/0/classification"],
+    ),
+    (
+        "missing review date",
+        "west-midlands/policy.json",
+        lambda d: d.pop("review_due"),
+        ["west-midlands/policy.json", "review_due"],
+    ),
+    (
+        "unknown cite name",
+        "kent/rules.json",
+        lambda d: _rule(d, "grade.emergency").update(cite="kent_9_9_9"),
+        ["kent/rules.json", "/cite", "kent_9_9_9"],
+    ),
+    (
+        "no fallback rule",
+        "national/rules.json",
+        lambda d: _rule(d, "remit.no_rule_permits").update(fallback=False),
+        ["rules.json", "fallback"],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("label", "file", "change", "expected"), BROKEN, ids=[b[0] for b in BROKEN])
-def test_broken_policy_is_refused_naming_file_and_path(tmp_path: Path, label: str, file: str, change: Any, expected: list[str]) -> None:
+def test_broken_policy_is_refused_naming_file_and_path(
+    tmp_path: Path, label: str, file: str, change: Any, expected: list[str]
+) -> None:
     message = refusal(broken_copy(tmp_path, file, change))
     for part in expected:
         assert part in message, (part, message)
@@ -155,10 +199,21 @@ def test_missing_policy_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_altered_source_document_is_refused(tmp_path: Path) -> None:
+    """A document whose words change no longer holds the quotes cited from it, even when the index's
+    SHA-256 is updated to match (the unchanged-hash case is test_sources.py's)."""
     target = tmp_path / "policy_data"
     shutil.copytree(POLICY_DIR, target)
     source = target / "sources" / "kent-o38b.txt"
-    source.write_text(source.read_text(encoding="utf-8").replace("PCSOs will not be deployed to a high-risk incident", "PCSOs may be deployed to a high-risk incident"), encoding="utf-8")
+    source.write_text(
+        source.read_text(encoding="utf-8").replace(
+            "PCSOs will not be deployed to a high-risk incident", "PCSOs may be deployed to a high-risk incident"
+        ),
+        encoding="utf-8",
+    )
+    index_path = target / "sources" / "index.json"
+    index = json.loads(index_path.read_text(encoding="utf-8"))
+    next(d for d in index["documents"] if d["id"] == "kent-o38b")["sha256"] = hashlib.sha256(source.read_bytes()).hexdigest()
+    index_path.write_text(json.dumps(index), encoding="utf-8")
     assert "Kent O38b 5.6.3" in refusal(target)
 
 
@@ -180,6 +235,10 @@ def test_reload_swaps_a_valid_policy_and_keeps_the_old_one_when_invalid(tmp_path
         assert refused.status_code == 409 and refused.headers["content-type"] == "application/problem+json"
         assert "kent/rules.json" in refused.json()["errors"][0]["message"]
         assert client.get("/v1/policies/kent", headers=headers("admin")).json()["digest"] == after
-        body = {"force": "kent", "call": {"type": "asb.begging"}, "location": {"risk_level": "low"},
-                "officer": {"id": "P", "training_status": "independent", "in_uniform": False}}
+        body = {
+            "force": "kent",
+            "call": {"type": "asb.begging"},
+            "location": {"risk_level": "low"},
+            "officer": {"id": "P", "training_status": "independent", "in_uniform": False},
+        }
         assert client.post("/v1/assessments", json=body, headers=headers("dispatcher")).json()["decision"] == "do_not_deploy"

@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import replace
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXED_NOW, POLICY_DIR
 from service.engine.assessment import AssessmentInput, CallInput, Decision, LocationInput, OfficerInput
 from service.engine.decide import decide, decide_outcome
 from service.engine.loader import load_registry
 from service.engine.policy import DECISIONS, FLAGS, MARKERS, PHASES, RISK_LEVELS, SETTINGS, TASKS, TRAINING_STATUSES
 from service.engine.sources import normalise
+from tests.helpers import FIXED_NOW, POLICY_DIR, SCHEMA_DIR
 
-REGISTRY = load_registry(POLICY_DIR, POLICY_DIR.parent / "schemas")
-SEEDS = POLICY_DIR.parents[1] / "shared" / "seeds"
-SEED_TEXT = {
-    "wmp-policy": "003_9088c4bc996ed5fc.txt",
-    "kent-o38b": "000_030879e812ce1f12.txt",
-    "app-operational-deployment": "001_68e551f27183bf09.txt",
-    "app-role-and-purpose": "002_62cd554dddeb4933.txt",
-    "apprenticeship-standard": "004_ecb71c6907e3925a.txt",
+REGISTRY = load_registry(POLICY_DIR, SCHEMA_DIR)
+SOURCES = POLICY_DIR / "sources"
+INDEX = json.loads((SOURCES / "index.json").read_text(encoding="utf-8"))
+# The text of every document the index bundles ("file"), read from policy_data/sources; a missing file fails here, loudly.
+TEXTS = {
+    entry["id"]: normalise((SOURCES / entry["file"]).read_text(encoding="utf-8"))
+    for entry in INDEX["documents"]
+    if "file" in entry
 }
-TEXTS = {doc: normalise((SEEDS / name).read_text(encoding="utf-8")) for doc, name in SEED_TEXT.items() if (SEEDS / name).exists()}
-OUTSIDE_2_8_3 = sorted(code for code, c in REGISTRY.sets["west-midlands"].call_types.items() if c.classification == "outside_remit")
+OUTSIDE_2_8_3 = sorted(
+    code for code, c in REGISTRY.sets["west-midlands"].call_types.items() if c.classification == "outside_remit"
+)
 DESCRIPTIONS = [
     None,
     "Youths shouting outside the shops",
@@ -86,15 +87,17 @@ def stricter(request: AssessmentInput, draw: st.DrawFn) -> AssessmentInput:
     if choice == "marker":
         return replace(request, location=replace(location, markers=location.markers | {draw(st.sampled_from(MARKERS))}))
     if choice == "risk":
-        higher = RISK_LEVELS[RISK_LEVELS.index(location.risk_level):]
+        higher = RISK_LEVELS[RISK_LEVELS.index(location.risk_level) :]
         return replace(request, location=replace(location, risk_level=draw(st.sampled_from(higher))))
     if choice == "grade":
-        higher = GRADE_ORDER[GRADE_ORDER.index(call.grade):]
+        higher = GRADE_ORDER[GRADE_ORDER.index(call.grade) :]
         return replace(request, call=replace(call, grade=draw(st.sampled_from(higher))))
     if choice == "phase":
         order = ("scene_secured", "recent", "in_progress")
-        return replace(request, call=replace(call, phase=draw(st.sampled_from(order[order.index(call.phase):]))))
-    return replace(request, call=replace(call, description=(call.description or "") + " " + draw(st.sampled_from(DESCRIPTIONS[1:]))))
+        return replace(request, call=replace(call, phase=draw(st.sampled_from(order[order.index(call.phase) :]))))
+    return replace(
+        request, call=replace(call, description=(call.description or "") + " " + draw(st.sampled_from(DESCRIPTIONS[1:])))
+    )
 
 
 def conditions_and_prohibitions(decision: Decision) -> set[str]:
@@ -124,10 +127,10 @@ def test_every_decision_is_explained_by_quoted_clauses(request: AssessmentInput)
     findings = decision.reasons + decision.conditions + decision.limits.prohibited + decision.limits.withdrawal
     for finding in findings:
         citation = finding.citation
-        if citation.document_id in TEXTS:
-            assert citation.quote and normalise(citation.quote) in TEXTS[citation.document_id], citation
-        else:
+        if REGISTRY.documents[citation.document_id].kind == "legislation":
             assert citation.quote is None and citation.clause, citation
+        else:
+            assert citation.quote and normalise(citation.quote) in TEXTS[citation.document_id], citation
 
 
 @PROPERTY_SETTINGS
@@ -142,11 +145,21 @@ def test_2_8_3_exhaustively_over_the_other_dimensions() -> None:
     checked = 0
     for force, policy in REGISTRY.sets.items():
         for call_type, phase, grade, risk, training, uniform, driver, setting, flags, markers in itertools.product(
-            OUTSIDE_2_8_3, PHASES, GRADE_ORDER, RISK_LEVELS, TRAINING_STATUSES, (True, False), (True, False), SETTINGS,
-            (frozenset(), frozenset(FLAGS)), (frozenset(), frozenset(MARKERS)),
+            OUTSIDE_2_8_3,
+            PHASES,
+            GRADE_ORDER,
+            RISK_LEVELS,
+            TRAINING_STATUSES,
+            (True, False),
+            (True, False),
+            SETTINGS,
+            (frozenset(), frozenset(FLAGS)),
+            (frozenset(), frozenset(MARKERS)),
         ):
             request = AssessmentInput(
-                force=force, task="attend", call=CallInput(type=call_type, phase=phase, grade=grade, flags=flags),
+                force=force,
+                task="attend",
+                call=CallInput(type=call_type, phase=phase, grade=grade, flags=flags),
                 location=LocationInput(risk_level=risk, markers=markers, setting=setting),
                 officer=OfficerInput(id="P", training_status=training, in_uniform=uniform, authorised_driver=driver),
             )
@@ -157,6 +170,12 @@ def test_2_8_3_exhaustively_over_the_other_dimensions() -> None:
     assert checked == 2 * len(OUTSIDE_2_8_3) * 3 * 5 * 3 * 3 * 2 * 2 * 2 * 2 * 2
 
 
-def test_seed_documents_are_present() -> None:
-    assert set(TEXTS) == set(SEED_TEXT), f"missing seeds under {SEEDS}"
-    assert Path(SEEDS).is_dir()
+def test_every_quoted_document_has_its_text() -> None:
+    """Every document that is not legislation is bundled, so every quote above was searched for."""
+    quoted = {doc_id for doc_id, document in REGISTRY.documents.items() if document.kind != "legislation"}
+    assert (
+        set(TEXTS)
+        == quoted
+        == {"wmp-policy", "kent-o38b", "app-operational-deployment", "app-role-and-purpose", "apprenticeship-standard"}
+    )
+    assert all(TEXTS.values())

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from conftest import headers, make_settings
 from service.api.deps import get_clock
 from service.main import create_app
+from tests.helpers import headers, make_settings
 
 BODY = {
     "force": "west-midlands",
@@ -63,7 +63,10 @@ def test_intact_chain_verifies(client: TestClient, six: list[dict]) -> None:
 
 
 def test_altered_decision_is_detected(client: TestClient, database_url: str, six: list[dict]) -> None:
-    execute(database_url, "UPDATE audit_record SET response_json = replace(response_json, '\"deploy\"', '\"do_not_deploy\"') WHERE seq = 3")
+    execute(
+        database_url,
+        "UPDATE audit_record SET response_json = replace(response_json, '\"deploy\"', '\"do_not_deploy\"') WHERE seq = 3",
+    )
     report = verify(client)
     assert report["status"] == "broken"
     assert report["broken"]["seq"] == 3 and report["broken"]["kind"] == "altered"
@@ -114,8 +117,12 @@ def test_swapped_rows_are_detected(client: TestClient, database_url: str, six: l
 
 
 def test_rewritten_digest_is_detected(client: TestClient, database_url: str, six: list[dict]) -> None:
-    execute(database_url, "UPDATE audit_record SET digest = 'sha256:' || repeat('ab', 32) WHERE seq = 2" if "postgresql" in database_url
-            else "UPDATE audit_record SET digest = 'sha256:abab' WHERE seq = 2")
+    execute(
+        database_url,
+        "UPDATE audit_record SET digest = 'sha256:' || repeat('ab', 32) WHERE seq = 2"
+        if "postgresql" in database_url
+        else "UPDATE audit_record SET digest = 'sha256:abab' WHERE seq = 2",
+    )
     broken = verify(client)["broken"]
     assert broken["seq"] == 2 and broken["kind"] == "altered"
 
@@ -215,7 +222,12 @@ def test_purge_keeps_what_remains_verifiable_and_is_recorded(clocked: tuple[Test
     clock.now = datetime(2026, 6, 1, tzinfo=UTC)
     recent = [assess(client)["assessment_id"] for _ in range(2)]
     clock.now = datetime(2026, 11, 1, tzinfo=UTC)
-    assert client.post("/v1/audit/purge", json={"reason": "Records Review, Retention and Disposal"}, headers=headers("auditor")).status_code == 403
+    assert (
+        client.post(
+            "/v1/audit/purge", json={"reason": "Records Review, Retention and Disposal"}, headers=headers("auditor")
+        ).status_code
+        == 403
+    )
     response = client.post("/v1/audit/purge", json={"reason": "Records Review, Retention and Disposal"}, headers=headers("admin"))
     assert response.status_code == 200, response.text
     purge = response.json()

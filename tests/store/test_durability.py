@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import KEYS, ROOT, postgres_url, reset_postgres
-from servers import VENV_BIN, free_port, running, server_env, start_uvicorn, stop
+from tests.helpers import KEYS, ROOT, postgres_url, reset_postgres
+from tests.servers import VENV_BIN, free_port, running, server_env, start_uvicorn, stop
 
 pytestmark = pytest.mark.server
 BODY = {
@@ -76,7 +76,9 @@ def test_sigkill_mid_stream_loses_nothing_that_was_acknowledged(server_database:
             while not stop_sending.is_set():
                 n += 1
                 try:
-                    response = client.post("/v1/assessments", json={**BODY, "call": {**BODY["call"], "reference": f"S{worker}-{n}"}})
+                    response = client.post(
+                        "/v1/assessments", json={**BODY, "call": {**BODY["call"], "reference": f"S{worker}-{n}"}}
+                    )
                 except httpx.TransportError:
                     return  # the server died under us: this one was never acknowledged
                 if response.status_code == 200:
@@ -109,11 +111,18 @@ def test_schema_check_mode_refuses_an_unmigrated_store_and_the_migrate_command_f
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     env = server_env(url, free_port(), MIGRATE_ON_START="false")
     refused = subprocess.run(
-        [str(VENV_BIN / "uvicorn"), "service.main:app", "--port", env["PORT"]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [str(VENV_BIN / "uvicorn"), "service.main:app", "--port", env["PORT"]],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert refused.returncode != 0
     assert "python -m service.store.migrate" in refused.stderr
-    migrated = subprocess.run([str(VENV_BIN / "python"), "-m", "service.store.migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    migrated = subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "service.store.migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert migrated.returncode == 0 and "0003_idempotency" in migrated.stdout
     with running(url, MIGRATE_ON_START="false") as (base, _process):
         assert httpx.get(f"{base}/readyz").status_code == 200

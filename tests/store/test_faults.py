@@ -9,8 +9,8 @@ import time
 import httpx
 import pytest
 
-from conftest import KEYS, postgres_url, reset_postgres
-from servers import running
+from tests.helpers import KEYS, postgres_url, reset_postgres
+from tests.servers import running
 
 pytestmark = [pytest.mark.postgres, pytest.mark.server]
 BODY = {
