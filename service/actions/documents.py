@@ -54,6 +54,7 @@ def _screening(hit: ScreeningHit) -> dict[str, Any]:
         "words": list(hit.words),
         "adds_flags": list(hit.adds_flags),
         "adds_markers": list(hit.adds_markers),
+        "describes": hit.describes,
     }
 
 

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from service.engine.policy import Citation
+from service.engine.screening import ScreeningHit
+
+__all__ = ["ScreeningHit"]  # defined with the screener; part of a Decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,16 +107,6 @@ class Warning:
     code: str
     message: str
     citations: tuple[Citation, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ScreeningHit:
-    """Words found in the call description and the flags or markers they add."""
-
-    category: str
-    words: tuple[str, ...]
-    adds_flags: tuple[str, ...]
-    adds_markers: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

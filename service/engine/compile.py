@@ -4,7 +4,6 @@ the rules and index them by call type and task, and freeze the result as a Polic
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -21,13 +20,13 @@ from service.engine.policy import (
     Citation,
     ClassificationSource,
     ExcludedPower,
-    Indicator,
     PolicySet,
     Power,
     Rule,
     RuleIndex,
     Task,
 )
+from service.engine.screening import PatternError, Screener, compile_pattern, compile_screener
 
 
 @dataclass(slots=True)
@@ -148,16 +147,7 @@ def compile_set(
     if not call_types:
         problems.add(where(raw, "call-types.json"), "/call_types", "a force needs a call-type catalogue")
 
-    indicators: list[Indicator] = []
-    for _owner, _position, entry in _merge_catalogue(chain, "screening.json", "indicators", "category"):
-        indicators.append(
-            Indicator(
-                category=entry["category"],
-                pattern=_indicator_pattern(entry["terms"]),
-                implies_flags=frozenset(entry.get("implies_flags", ())),
-                implies_markers=frozenset(entry.get("implies_markers", ())),
-            )
-        )
+    screener = _compile_screener(chain, call_types, problems, where)
 
     compiled = []
     for owner, position, entry in _merge_catalogue(chain, "rules.json", "rules", "id"):
@@ -215,7 +205,7 @@ def compile_set(
         rules_for_call=MappingProxyType(indexes),
         rules_for_unknown=unknown,
         fallback=fallbacks[0],
-        indicators=tuple(indicators),
+        screener=screener,
         classification_sources=MappingProxyType(classification_sources),
         rule_count=len(compiled),
     )
@@ -260,7 +250,52 @@ def _rule_indexes(
     return indexes, unknown
 
 
-def _indicator_pattern(terms: list[str]) -> re.Pattern[str]:
-    alternatives = sorted(terms, key=len, reverse=True)
-    body = "|".join(re.escape(term).replace(r"\ ", r"\s+").replace(r"\-", r"[\s-]?") for term in alternatives)
-    return re.compile(rf"\b(?:{body})\b", re.IGNORECASE)
+def _compile_screener(
+    chain: list[RawSet], call_types: dict[str, CallType], problems: Problems, where: Callable[[RawSet, str], str]
+) -> Screener:
+    """The screening list of the lineage: categories merged by code (a later set replaces one in
+    place); negators, irregular forms and harmless phrases gathered from every layer."""
+    settings: dict[str, Any] = {"negators": [], "irregular": {}, "harmless": [], "common_words": []}
+    for owner in chain:
+        data = owner.files.get("screening.json", {})
+        settings["negators"] += data.get("negators", [])
+        settings["common_words"] += data.get("common_words", [])
+        settings["irregular"].update(data.get("irregular", {}))
+        settings["harmless"] += data.get("harmless", [])
+    entries = []
+    for owner, position, entry in _merge_catalogue(chain, "screening.json", "categories", "category"):
+        file, pointer = where(owner, "screening.json"), f"/categories/{position}"
+        for key, codes in (
+            ("describes", [entry["describes"]] if "describes" in entry else []),
+            ("inherent_to", entry.get("inherent_to", [])),
+        ):
+            for code in codes:
+                if code not in call_types:
+                    problems.add(file, f"{pointer}/{key}", f"unknown call type {code!r}")
+        if (
+            entry.get("describes")
+            and call_types.get(entry["describes"])
+            and call_types[entry["describes"]].classification != "outside_remit"
+        ):
+            problems.add(
+                file,
+                pointer + "/describes",
+                f"{entry['describes']!r} is within the remit; only outside-remit incident types are described",
+            )
+        for key in ("patterns", "requires", "except"):
+            for number, text in enumerate(entry.get(key, [])):
+                try:
+                    compile_pattern(text, settings["irregular"])
+                except PatternError as exc:
+                    problems.add(file, f"{pointer}/{key}/{number}", str(exc))
+        entries.append(entry)
+    for owner in chain:
+        for number, text in enumerate(owner.files.get("screening.json", {}).get("harmless", [])):
+            try:
+                compile_pattern(text, settings["irregular"])
+            except PatternError as exc:
+                problems.add(where(owner, "screening.json"), f"/harmless/{number}", str(exc))
+    try:
+        return compile_screener(entries, settings)
+    except PatternError:
+        return Screener((), (), ())  # every faulty pattern is already a problem; the set is not built

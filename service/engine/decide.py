@@ -53,6 +53,10 @@ class BaseFacts:
     abstracted: bool | None
     powers: frozenset[str]
     evidence: dict[str, tuple[str, ...]]
+    # Outside-remit incident types the description describes, besides the call's own type, in
+    # catalogue order, with the words that describe each.
+    described: tuple[tuple[str, tuple[str, ...]], ...]
+    described_classes: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,7 @@ class TaskFacts:
     any_phase: bool
     context: str
     missing_powers: tuple[str, ...]
+    described_any_phase: bool
 
 
 def check_request(policy: PolicySet, request: AssessmentInput) -> tuple[FieldProblem, ...]:
@@ -86,20 +91,8 @@ def check_request(policy: PolicySet, request: AssessmentInput) -> tuple[FieldPro
     return tuple(problems)
 
 
-def _screen(policy: PolicySet, description: str | None) -> tuple[ScreeningHit, ...]:
-    if not description:
-        return ()
-    hits = []
-    for indicator in policy.indicators:
-        found = indicator.pattern.findall(description)
-        if found:
-            words = tuple(dict.fromkeys(word.lower() for word in found))
-            hits.append(
-                ScreeningHit(
-                    indicator.category, words, tuple(sorted(indicator.implies_flags)), tuple(sorted(indicator.implies_markers))
-                )
-            )
-    return tuple(hits)
+def _screen(policy: PolicySet, request: AssessmentInput) -> tuple[ScreeningHit, ...]:
+    return policy.screener.screen(request.call.description, call_type=request.call.type)
 
 
 def _same_place(left: str | None, right: str | None) -> bool | None:
@@ -138,6 +131,11 @@ def _base_facts(
             if marker not in request.location.markers:
                 evidence.setdefault(marker, []).extend(hit.words)
             markers.add(marker)
+    words_for: dict[str, list[str]] = {}
+    for hit in hits:
+        if hit.describes is not None and hit.describes != request.call.type and hit.describes in policy.call_types:
+            words_for.setdefault(hit.describes, []).extend(w for w in hit.words if w not in words_for.get(hit.describes, ()))
+    described = tuple((code, tuple(words_for[code])) for code in policy.call_types if code in words_for)
     return BaseFacts(
         call_type=request.call.type,
         call_class=call_type.classification if call_type else UNKNOWN,
@@ -155,6 +153,8 @@ def _base_facts(
         abstracted=_abstracted(policy, request),
         powers=frozenset(request.officer.designated_powers),
         evidence={key: tuple(dict.fromkeys(words)) for key, words in evidence.items()},
+        described=described,
+        described_classes=frozenset(policy.call_types[code].classification for code, _ in described),
     )
 
 
@@ -168,6 +168,7 @@ def _task_facts(policy: PolicySet, base: BaseFacts, call_type: CallType | None, 
         any_phase=call_type is not None and code in call_type.any_phase_tasks,
         context="first_response" if first_response else "support_after_event",
         missing_powers=tuple(p for p in task.requires_powers if p not in base.powers),
+        described_any_phase=bool(base.described) and all(code in policy.call_types[d].any_phase_tasks for d, _ in base.described),
     )
 
 
@@ -225,11 +226,14 @@ class _Evaluation:
         return self.static + _matches(self.rules.by_task[code], self.base, facts), facts
 
 
-def _citation(rule: Rule, call_type: CallType | None, policy: PolicySet, task: str) -> Citation:
+def _citation(rule: Rule, call_type: CallType | None, policy: PolicySet, task: str, base: BaseFacts) -> Citation:
     if rule.citation is not None:
         return rule.citation
     if rule.citation_from == "task":
         return policy.tasks[task].citation
+    if rule.citation_from == "described_call_type":
+        assert base.described, f"rule {rule.id} cites a described incident type but the description describes none"
+        return policy.call_types[base.described[0][0]].citation
     assert call_type is not None, f"rule {rule.id} cites the call type of an unknown call"
     if rule.citation_from == "call_type_support" and call_type.support_citation is not None:
         return call_type.support_citation
@@ -259,6 +263,9 @@ def _message(
             f"incident in {location.lpa or '?'} / {location.neighbourhood or '?'}, "
             f"home {officer.home_lpa or '?'} / {officer.home_neighbourhood or '?'}"
         ),
+        "described": "; ".join(
+            f"{policy.call_types[code].name.lower()} ({_quoted(list(words))})" for code, words in base.described
+        ),
     }
     return rule.message.format_map(values)
 
@@ -270,7 +277,7 @@ def _finding(
         code=rule.code,
         effect=rule.effect,
         message=_message(rule, base, facts, policy, call_type, request),
-        citation=_citation(rule, call_type, policy, facts.task),
+        citation=_citation(rule, call_type, policy, facts.task, base),
     )
 
 
@@ -297,7 +304,10 @@ def _alternatives(
 ) -> tuple[Alternative, ...]:
     found: list[Alternative] = []
     candidates = [(evaluation, request.call.phase, "")]
-    if call_type is not None and call_type.classification == "outside_remit" and request.call.phase != "scene_secured":
+    outside = (
+        call_type is not None and call_type.classification == "outside_remit"
+    ) or "outside_remit" in evaluation.base.described_classes
+    if outside and request.call.phase != "scene_secured":
         secured = _Evaluation(policy, replace(evaluation.base, phase="scene_secured"), call_type)
         candidates.append((secured, "scene_secured", " once officers have secured the scene"))
     for candidate, phase, when in candidates:
@@ -316,7 +326,7 @@ def _alternatives(
                     phase=phase,
                     decision=DECISIONS[level],
                     message=f"{policy.tasks[code].name}{when}.",
-                    citation=_citation(permit, call_type, policy, code),
+                    citation=_citation(permit, call_type, policy, code, candidate.base),
                 )
             )
     return tuple(found)
@@ -349,17 +359,28 @@ def _warnings(
                 "The officer's home LPA and neighbourhood or the location's were not given, so abstraction was not checked.",
             )
         )
-    added = [hit for hit in hits if any(base.evidence.get(k) for k in hit.adds_flags + hit.adds_markers)]
+    described = {code for code, _ in base.described}
+    added = [
+        hit for hit in hits if hit.describes in described or any(base.evidence.get(k) for k in hit.adds_flags + hit.adds_markers)
+    ]
     if added:
-        parts = "; ".join(f"{_quoted(list(hit.words))} read as {', '.join(hit.adds_flags + hit.adds_markers)}" for hit in added)
+        parts = "; ".join(f"{_quoted(list(hit.words))} read as {', '.join(_reading(policy, hit, described))}" for hit in added)
         warnings.append(Warning("description_risk_indicators", f"The call description was screened for risk words: {parts}."))
     return tuple(warnings)
+
+
+def _reading(policy: PolicySet, hit: ScreeningHit, described: set[str]) -> list[str]:
+    """What a screening hit added: its flags and markers, and the incident type it describes."""
+    reading = list(hit.adds_flags + hit.adds_markers)
+    if hit.describes in described:
+        reading.append(policy.call_types[hit.describes].name.lower())
+    return reading
 
 
 def decide_outcome(policy: PolicySet, request: AssessmentInput) -> tuple[str, Finding]:
     """Only the decision and its deciding reason: for tables of many decisions (the matrix)."""
     call_type = policy.call_types.get(request.call.type)
-    hits = _screen(policy, request.call.description)
+    hits = _screen(policy, request)
     evaluation = _Evaluation(policy, _base_facts(policy, request, call_type, hits, request.call.phase), call_type)
     matched, facts = evaluation.for_task(request.task)
     level, by_fallback = _precedence(*_fold(matched))
@@ -377,7 +398,7 @@ def decide_outcome(policy: PolicySet, request: AssessmentInput) -> tuple[str, Fi
 def decide(policy: PolicySet, request: AssessmentInput, *, now: datetime) -> Decision:
     """Decide whether the officer may be assigned to the task for this call, and on what terms."""
     call_type = policy.call_types.get(request.call.type)
-    hits = _screen(policy, request.call.description)
+    hits = _screen(policy, request)
     base = _base_facts(policy, request, call_type, hits, request.call.phase)
     evaluation = _Evaluation(policy, base, call_type)
     matched, facts = evaluation.for_task(request.task)

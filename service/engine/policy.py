@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+from service.engine.screening import Screener
 
 # Effects that decide the outcome, by severity (least to most restrictive).
 LEVEL_PERMIT = 0
@@ -68,6 +69,7 @@ MESSAGE_FIELDS: Mapping[str, str] = {
     "markers": "the location markers the rule tests that are present, comma-separated",
     "missing_powers": "the powers the task requires that the officer does not hold, comma-separated",
     "abstraction": "the incident's LPA and neighbourhood against the officer's home LPA and neighbourhood",
+    "described": "the outside-remit incident types the call description describes, each with the words that describe it",
 }
 SETTINGS = ("urban", "rural")
 TRAINING_STATUSES = ("foundation", "coaching", "independent")
@@ -143,16 +145,6 @@ class Task:
 
 
 @dataclass(frozen=True, slots=True)
-class Indicator:
-    """A category of risk words looked for in a call description."""
-
-    category: str
-    pattern: re.Pattern[str]
-    implies_flags: frozenset[str]
-    implies_markers: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
 class ClassificationSource:
     code: str
     summary: str
@@ -216,7 +208,7 @@ class PolicySet:
     rules_for_call: Mapping[str, RuleIndex]
     rules_for_unknown: RuleIndex
     fallback: Rule
-    indicators: tuple[Indicator, ...]
+    screener: Screener
     classification_sources: Mapping[str, ClassificationSource]
     rule_count: int
 

@@ -11,7 +11,15 @@ from service.engine.policy import EFFECT_LEVELS, MESSAGE_FIELDS, Citation, Predi
 
 # Tests that look at the task being assessed (or at the phase through "context").
 TASK_TESTS = frozenset(
-    {"tasks", "task_kinds", "task_listed_for_call", "task_any_phase_for_call", "context", "missing_required_powers"}
+    {
+        "tasks",
+        "task_kinds",
+        "task_listed_for_call",
+        "task_any_phase_for_call",
+        "context",
+        "missing_required_powers",
+        "task_any_phase_for_described",
+    }
 )
 
 
@@ -36,6 +44,8 @@ _TESTS: dict[str, tuple[str, str, bool]] = {
     "task_listed_for_call": ("listed", "equals", True),
     "task_any_phase_for_call": ("any_phase", "equals", True),
     "context": ("context", "equals", True),
+    "described_classes": ("described_classes", "overlap", False),
+    "task_any_phase_for_described": ("described_any_phase", "equals", True),
 }
 
 

@@ -53,7 +53,7 @@ def test_asb_call_is_deployable_recorded_and_readable(client: TestClient, databa
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["decision"] == "deploy_with_conditions" and body["may_assign"] is True
-    assert body["reasons"][0]["citation"]["clause"] == "2.7.4"
+    assert body["reasons"][0]["citation"]["clause"] == "2.7.3"
     assert [c["code"] for c in body["conditions"]] == ["safeguarding_escalation"]
     assert {p["code"] for p in body["limits"]["powers_available"]} == set(ASB["officer"]["designated_powers"])
     assert body["policy"]["id"] == "west-midlands" and body["policy"]["version"] == "2.0"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import headers
+from tests.helpers import POLICY_DIR, headers
 
 VALID: dict[str, Any] = {
     "force": "west-midlands",
@@ -54,7 +54,7 @@ MALFORMED = [
     ("location.setting", "suburban", "location.setting", "literal_error"),
     ("officer.id", "", "officer.id", "string_too_short"),
     ("officer.training_status", "veteran", "officer.training_status", "literal_error"),
-    ("officer.in_uniform", "sometimes", "officer.in_uniform", "bool_parsing"),
+    ("officer.in_uniform", "sometimes", "officer.in_uniform", "bool_type"),
     ("officer.in_uniform", ..., "officer.in_uniform", "missing"),
     ("officer.designated_powers", [1], "officer.designated_powers[0]", "string_type"),
     ("officer.rank", "sergeant", "officer.rank", "extra_forbidden"),
@@ -139,3 +139,129 @@ def test_unicode_oddities_in_a_description_are_decided_and_recorded_as_sent(sqli
     record = sqlite_client.get(f"/v1/assessments/{response.json()['assessment_id']}", headers=headers("auditor")).json()
     assert record["request"]["call"]["description"] == odd
     assert any('"knife"' in reason["message"] for reason in response.json()["reasons"])
+
+
+# --- strict wire types: JSON booleans, numbers and enum members exactly as documented, never coerced ------------
+
+STRICT = [
+    ("officer.in_uniform", "yes", "officer.in_uniform", "bool_type"),
+    ("officer.in_uniform", "true", "officer.in_uniform", "bool_type"),
+    ("officer.in_uniform", 1, "officer.in_uniform", "bool_type"),
+    ("officer.in_uniform", 0, "officer.in_uniform", "bool_type"),
+    ("officer.authorised_driver", "true", "officer.authorised_driver", "bool_type"),
+    ("officer.authorised_driver", 1, "officer.authorised_driver", "bool_type"),
+    ("officer.cycle_trained", "false", "officer.cycle_trained", "bool_type"),
+    ("officer.cycle_trained", 0, "officer.cycle_trained", "bool_type"),
+    ("officer.cycle_trained", None, "officer.cycle_trained", "bool_type"),
+    ("task", "ATTEND", "task", "literal_error"),
+    ("call.phase", "In_Progress", "call.phase", "literal_error"),
+    ("call.grade", "Emergency", "call.grade", "literal_error"),
+    ("call.grade", 1, "call.grade", "literal_error"),
+    ("call.flags", ["Weapon_Reported"], "call.flags[0]", "literal_error"),
+    ("location.risk_level", "LOW", "location.risk_level", "literal_error"),
+    ("location.risk_level", "Low", "location.risk_level", "literal_error"),
+    ("location.markers", ["WATER"], "location.markers[0]", "literal_error"),
+    ("location.setting", "URBAN", "location.setting", "literal_error"),
+    ("officer.training_status", "Independent", "officer.training_status", "literal_error"),
+    ("call.type", 7, "call.type", "string_type"),
+    ("officer.id", 4521, "officer.id", "string_type"),
+    ("officer.designated_powers", [True], "officer.designated_powers[0]", "string_type"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "field", "code"), STRICT, ids=[f"{s[0]}={s[1]!r}" for s in STRICT])
+def test_assessment_values_are_not_coerced(sqlite_client: TestClient, path: str, value: Any, field: str, code: str) -> None:
+    response = sqlite_client.post("/v1/assessments", json=changed(path, value), headers=headers("dispatcher"))
+    assert response.status_code == 422, response.text
+    assert {"field": field, "code": code} in [{"field": e["field"], "code": e["code"]} for e in response.json()["errors"]]
+    assert sqlite_client.get("/v1/audit/verify", headers=headers("auditor")).json()["checked"] == 0
+
+
+def test_json_booleans_and_enum_members_are_accepted(sqlite_client: TestClient) -> None:
+    body = changed("officer.in_uniform", False)
+    body["officer"].update(authorised_driver=True, cycle_trained=False)
+    response = sqlite_client.post("/v1/assessments", json=body, headers=headers("dispatcher"))
+    assert response.status_code == 200, response.text
+    assert response.json()["decision"] == "do_not_deploy"
+
+
+def bad_fields(response: Any) -> list[tuple[str, str]]:
+    assert response.status_code == 422, response.text
+    return [(e["field"], e["code"]) for e in response.json()["errors"]]
+
+
+def test_candidate_officers_are_strict(sqlite_client: TestClient) -> None:
+    body = {k: v for k, v in VALID.items() if k != "officer"}
+    body["officers"] = [VALID["officer"], {**VALID["officer"], "id": "PCSO 2", "in_uniform": "true"}]
+    response = sqlite_client.post("/v1/candidates", json=body, headers=headers("dispatcher"))
+    assert ("officers[1].in_uniform", "bool_type") in bad_fields(response)
+
+
+def test_escalation_values_are_strict(sqlite_client: TestClient) -> None:
+    decided = sqlite_client.post("/v1/assessments", json=VALID, headers=headers("dispatcher")).json()
+    url = f"/v1/assessments/{decided['assessment_id']}/escalations"
+    assert ("risk_level", "literal_error") in bad_fields(
+        sqlite_client.post(url, json={"risk_level": "HIGH"}, headers=headers("dispatcher"))
+    )
+    assert ("flags[0]", "literal_error") in bad_fields(
+        sqlite_client.post(url, json={"flags": [1]}, headers=headers("dispatcher"))
+    )
+    accepted = sqlite_client.post(url, json={"risk_level": "high"}, headers=headers("dispatcher"))
+    assert accepted.status_code == 200, accepted.text
+
+
+ABSTRACTION = {
+    "force": "west-midlands",
+    "officer_id": "PCSO 1",
+    "home_lpa": "birmingham-west",
+    "reason": "other",
+    "started_at": "2026-11-01T10:00:00Z",
+}
+
+
+def test_abstraction_datetimes_are_iso_8601_strings_and_numbers_are_numbers(sqlite_client: TestClient) -> None:
+    def post(**changes: Any) -> Any:
+        return sqlite_client.post("/v1/abstractions", json={**ABSTRACTION, **changes}, headers=headers("planner"))
+
+    accepted = post(started_at="2026-11-01T10:00:00+01:00", hours=5)
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["started_at"].startswith("2026-11-01T10:00:00") and accepted.json()["hours"] == 5
+    assert ("started_at", "datetime_type") in bad_fields(post(started_at=1762000000))
+    assert ("started_at", "datetime_type") in bad_fields(post(started_at="1762000000"))
+    assert ("started_at", "datetime_from_date_parsing") in bad_fields(post(started_at="1 November 2026"))
+    assert ("hours", "float_type") in bad_fields(post(hours="5"))
+    assert ("hours", "float_type") in bad_fields(post(hours=True))
+    assert ("reason", "literal_error") in bad_fields(post(reason="OTHER"))
+    authorise = f"/v1/abstractions/{accepted.json()['id']}/authorisation"
+    wrong = sqlite_client.post(
+        authorise, json={"authorised_by": "PS 1", "justification": "cover", "hours": "2"}, headers=headers("planner")
+    )
+    assert ("hours", "float_type") in bad_fields(wrong)
+
+
+def test_admin_and_planner_bodies_are_strict(sqlite_client: TestClient) -> None:
+    purge = sqlite_client.post("/v1/audit/purge", json={"older_than_days": "3650"}, headers=headers("admin"))
+    assert ("older_than_days", "int_type") in bad_fields(purge)
+    impact = "/v1/policies/west-midlands/impact"
+    files = {"west-midlands/policy.json": json.loads((POLICY_DIR / "west-midlands" / "policy.json").read_text(encoding="utf-8"))}
+    assert ("limit", "int_type") in bad_fields(
+        sqlite_client.post(impact, json={"files": files, "limit": "10"}, headers=headers("planner"))
+    )
+    assert ("from", "datetime_type") in bad_fields(
+        sqlite_client.post(impact, json={"files": files, "from": 0}, headers=headers("planner"))
+    )
+    window = sqlite_client.post(
+        impact, json={"files": files, "from": "2026-10-01T00:00:00Z", "limit": 10}, headers=headers("planner")
+    )
+    assert window.status_code == 200, window.text
+
+
+def test_the_matrix_query_still_parses_query_strings(sqlite_client: TestClient) -> None:
+    response = sqlite_client.get(
+        "/v1/policies/west-midlands/matrix?in_uniform=false&cycle_trained=true&risk_level=medium", headers=headers("planner")
+    )
+    assert response.status_code == 200, response.text
+    profile = response.json()["profile"]
+    assert profile["in_uniform"] is False and profile["cycle_trained"] is True and profile["risk_level"] == "medium"
+    wrong = sqlite_client.get("/v1/policies/west-midlands/matrix?in_uniform=sometimes", headers=headers("planner"))
+    assert ("query.in_uniform", "bool_parsing") in bad_fields(wrong)

@@ -25,6 +25,13 @@ def all_codes(answer: dict[str, Any]) -> set[str]:
     return {finding["code"] for group in groups for finding in group}
 
 
+def all_labels(answer: dict[str, Any]) -> dict[str, str]:
+    """Every finding code anywhere in an answer, with its citation's label."""
+    limits = answer["limits"]
+    groups = [answer["reasons"], answer["conditions"], limits["prohibited"], limits["withdrawal"], limits["transport_basis"]]
+    return {finding["code"]: finding["citation"]["label"] for group in groups for finding in group}
+
+
 def check(answer: dict[str, Any], expect: dict[str, Any]) -> None:
     """Compare an answer with a case's expectation; only the keys the case gives are checked."""
     assert answer["decision"] == expect["decision"], answer["reasons"]
@@ -37,6 +44,9 @@ def check(answer: dict[str, Any], expect: dict[str, Any]) -> None:
         labels = [r["citation"]["label"] for r in answer["reasons"] + answer["conditions"]]
         assert expect["clause"] in labels, labels
     codes = all_codes(answer)
+    # "cited": {finding code: clause label} for findings anywhere (conditions, prohibitions, transport ...).
+    for code, clause in expect.get("cited", {}).items():
+        assert all_labels(answer).get(code) == clause, (code, all_labels(answer))
     for code in expect.get("includes", []):
         assert code in codes, (code, sorted(codes))
     for code in expect.get("excludes", []):

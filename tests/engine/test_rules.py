@@ -69,14 +69,22 @@ PROBE = {
 REQUEST = AssessmentInput(
     force="west-midlands",
     task="traffic_control",
-    call=CallInput(type="asb.nuisance", description="Needles left by the bins behind the shops"),
+    call=CallInput(type="asb.nuisance", description="Needles left by the bins behind the shops. A man found dead in the alley"),
     location=LocationInput(risk_level="low", lpa="birmingham-west", neighbourhood="ladywood"),
     officer=OfficerInput(id="PCSO 1", training_status="independent", home_lpa="coventry", home_neighbourhood="foleshill"),
 )
 
 
 def test_a_message_using_every_placeholder_loads_and_decide_fills_each(tmp_path: Path) -> None:
-    assert set(MESSAGE_FIELDS) == {"call_type_name", "task_name", "evidence", "markers", "missing_powers", "abstraction"}
+    assert set(MESSAGE_FIELDS) == {
+        "call_type_name",
+        "task_name",
+        "evidence",
+        "markers",
+        "missing_powers",
+        "abstraction",
+        "described",
+    }
     registry = load_registry(copy_with_rules(tmp_path, lambda data: data["rules"].append(PROBE)), SCHEMA_DIR)
     policy = registry.sets[REQUEST.force]
     decision = decide(policy, REQUEST, now=FIXED_NOW)
@@ -91,5 +99,6 @@ def test_a_message_using_every_placeholder_loads_and_decide_fills_each(tmp_path:
         "markers": "drugs",
         "missing_powers": "traffic.direct",
         "abstraction": "incident in birmingham-west / ladywood, home coventry / foleshill",
+        "described": f'{policy.call_types["serious.sudden_death"].name.lower()} ("found dead", "dead")',
     }, finding.message
     assert all(filled.values())

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.schemas.common import ShortText, Strict
+from service.api.schemas.common import ShortText, Strict, WireDatetime
 
 AbstractionReason = Literal["out_of_area", "non_neighbourhood_duty", "other"]
 
@@ -21,7 +21,7 @@ class AbstractionIn(Strict):
     neighbourhood: str | None = ShortText
     reason: AbstractionReason
     description: str | None = Field(default=None, max_length=500, description="What the officer was taken to do.")
-    started_at: datetime
+    started_at: WireDatetime
     hours: float | None = Field(default=None, gt=0, le=24 * 31)
 
 

@@ -129,10 +129,15 @@ class WarningOut(Out):
 
 
 class ScreeningOut(Out):
-    category: str
-    words: list[str]
+    category: str = Field(description="The screening category, e.g. violence.knife_crime or risk.vulnerability.")
+    words: list[str] = Field(description="The words of the description that showed it, as normalised (lower case).")
     adds_flags: list[str]
     adds_markers: list[str]
+    describes: str | None = Field(
+        default=None,
+        description="The outside-remit call type (WMP 2.8.3 incident type) the description describes, decided as well as the call's own; "
+        "null when it describes none or the call type already covers it.",
+    )
 
 
 class EscalationOut(BaseModel):

@@ -6,10 +6,12 @@ both depend on it and it depends on neither.
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from service.engine.policy import DECISIONS, FLAGS, GRADES, MARKERS, PHASES, RISK_LEVELS, SETTINGS, TASKS, TRAINING_STATUSES
 
@@ -28,7 +30,28 @@ Code = Field(min_length=1, max_length=100)
 ShortText = Field(default=None, min_length=1, max_length=64)
 
 
+_NUMBER = re.compile(r"\s*[-+]?\d+(?:\.\d*)?\s*")
+
+
+def _iso_8601(value: object) -> object:
+    """A date-time in a JSON body is an ISO 8601 string (or, from Python, a datetime); never a number."""
+    if isinstance(value, datetime) or (isinstance(value, str) and not _NUMBER.fullmatch(value)):
+        return value
+    raise PydanticCustomError("datetime_type", "Input should be an ISO 8601 date-time string")
+
+
+# Strict body models still read date-times from JSON strings (strict mode alone would want a datetime object).
+WireDatetime = Annotated[datetime, BeforeValidator(_iso_8601), Field(strict=False)]
+
+
+# A JSON request body: unknown fields refused and nothing coerced (no "true" or 1 for true, no "5" for 5,
+# no "LOW" for "low"). Comments, not docstrings, so that the OpenAPI descriptions do not change.
 class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+# Query parameters: unknown ones refused; every value arrives as a string, so "true" and "5" are parsed.
+class QueryModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,11 +13,13 @@ from service.api.schemas.common import (
     Out,
     Phase,
     PolicyRefOut,
+    QueryModel,
     RiskLevel,
     Setting,
     Strict,
     Task,
     TrainingStatus,
+    WireDatetime,
 )
 
 
@@ -105,7 +107,7 @@ class MatrixRow(BaseModel):
     cells: dict[str, MatrixCell]
 
 
-class MatrixProfile(Strict):
+class MatrixProfile(QueryModel):
     training_status: TrainingStatus = "independent"
     powers: list[str] = Field(default_factory=list, max_length=50, description="Designated power codes.")
     in_uniform: bool = True
@@ -129,8 +131,8 @@ class ImpactRequest(Strict):
         min_length=1,
         description="Candidate policy files by path under policy_data/, e.g. 'west-midlands/rules.json'; the rest is the current policy.",
     )
-    from_: datetime | None = Field(default=None, alias="from")
-    to: datetime | None = None
+    from_: WireDatetime | None = Field(default=None, alias="from")
+    to: WireDatetime | None = None
     limit: int = Field(default=100_000, ge=1, le=1_000_000, description="At most this many recorded decisions are replayed.")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
