@@ -26,7 +26,7 @@ from service.engine.policy import (
     RuleIndex,
     Task,
 )
-from service.engine.screening import PatternError, Screener, compile_pattern, compile_screener
+from service.engine.screening import PatternCompiler, PatternError, Screener, compile_screener
 
 
 @dataclass(slots=True)
@@ -262,6 +262,7 @@ def _compile_screener(
         settings["common_words"] += data.get("common_words", [])
         settings["irregular"].update(data.get("irregular", {}))
         settings["harmless"] += data.get("harmless", [])
+    compiler = PatternCompiler(settings["irregular"])
     entries = []
     for owner, position, entry in _merge_catalogue(chain, "screening.json", "categories", "category"):
         file, pointer = where(owner, "screening.json"), f"/categories/{position}"
@@ -285,17 +286,17 @@ def _compile_screener(
         for key in ("patterns", "requires", "except"):
             for number, text in enumerate(entry.get(key, [])):
                 try:
-                    compile_pattern(text, settings["irregular"])
+                    compiler.compile(text)
                 except PatternError as exc:
                     problems.add(file, f"{pointer}/{key}/{number}", str(exc))
         entries.append(entry)
     for owner in chain:
         for number, text in enumerate(owner.files.get("screening.json", {}).get("harmless", [])):
             try:
-                compile_pattern(text, settings["irregular"])
+                compiler.compile(text)
             except PatternError as exc:
                 problems.add(where(owner, "screening.json"), f"/harmless/{number}", str(exc))
     try:
-        return compile_screener(entries, settings)
+        return compile_screener(entries, settings, compiler)
     except PatternError:
         return Screener((), (), ())  # every faulty pattern is already a problem; the set is not built

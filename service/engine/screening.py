@@ -124,7 +124,6 @@ class Screener:
                 slot = _anchor_slot(pattern, common_words)
                 for phrase in pattern.slots[slot]:
                     self._starting.setdefault(phrase, []).append((number, pattern, slot))
-        self.vocabulary = frozenset(self._starting)
         self._automaton = _automaton(self._starting)
         # The phrases that can start a harmless phrase or an exception, found only when a match needs checking.
         guards = {phrase for pattern in self.harmless for phrase in pattern.slots[0]}
@@ -228,12 +227,6 @@ def _find(automaton: Any, text: str) -> dict[str, list[int]]:
     return found
 
 
-def _extend(pattern: Pattern, text: str, start: int, end: int) -> tuple[int, int] | None:
-    """The whole match of ``pattern`` whose first phrase spans [start, end), or None."""
-    whole = _forward(pattern, 0, text, end)
-    return None if whole is None else (start, whole)
-
-
 def _anchor_slot(pattern: Pattern, common: frozenset[str]) -> int:
     """The slot whose phrases are least often everyday words (the first such, on a tie)."""
     scores = [sum(1 for phrase in slot if phrase in common) / len(slot) for slot in pattern.slots]
@@ -254,8 +247,6 @@ def _around(pattern: Pattern, slot: int, text: str, start: int, end: int) -> tup
         if gap and text.find(" . ", best.end() - 1, start) != -1:
             return None
         start = best.start() + 1
-    if slot == len(pattern.slots) - 1:
-        return start, end
     whole = _forward(pattern, slot, text, end)
     return None if whole is None else (start, whole)
 
@@ -277,7 +268,7 @@ def _covers(pattern: Pattern, text: str, span: tuple[int, int], guards: dict[str
     for phrase in pattern.slots[0] & guards.keys():
         for start in guards[phrase]:
             if span[0] - 120 <= start <= span[0]:
-                whole = _extend(pattern, text, start, start + len(phrase))
+                whole = _around(pattern, 0, text, start, start + len(phrase))
                 if whole is not None and whole[1] >= span[1]:
                     return True
     return False
@@ -285,7 +276,9 @@ def _covers(pattern: Pattern, text: str, span: tuple[int, int], guards: dict[str
 
 def _anywhere(pattern: Pattern, text: str) -> bool:
     """Whether ``pattern`` matches anywhere in the text."""
-    return any(_extend(pattern, text, found.start() + 1, found.end()) is not None for found in pattern.finders[0].finditer(text))
+    return any(
+        _around(pattern, 0, text, found.start() + 1, found.end()) is not None for found in pattern.finders[0].finditer(text)
+    )
 
 
 # --- compiling the screening list ------------------------------------------------------------
@@ -323,17 +316,30 @@ def _phrases(alternative: str, irregular: Mapping[str, Iterable[str]], pattern: 
 
 
 def compile_pattern(text: str, irregular: Mapping[str, Iterable[str]]) -> Pattern:
-    """Compile one pattern such as ``~pull|~draw * knife|blade|zombie_knife``; raise PatternError when malformed.
+    """Compile one pattern such as ``~pull|~draw * knife|blade|zombie_knife``; raise PatternError when malformed."""
+    return PatternCompiler(irregular).compile(text)
+
+
+class PatternCompiler:
+    """Compiles the patterns of one screening list against its irregular forms.
 
     Compiled patterns are kept for the life of the process, keyed by their text and the irregular
-    forms, so that reloading a policy (or loading it per force) does not compile them again."""
-    key = (text, json.dumps(irregular, sort_keys=True) if irregular else "")
-    cached = _COMPILED.get(key)
-    if cached is None:
-        cached = _compile_pattern(text, irregular)
-        if len(_COMPILED) < _COMPILED_LIMIT:
-            _COMPILED[key] = cached
-    return cached
+    forms, so that checking a list, building it, reloading a policy or loading it per force
+    compiles each pattern once."""
+
+    def __init__(self, irregular: Mapping[str, Iterable[str]]) -> None:
+        self.irregular = irregular
+        self._key = json.dumps({word: list(forms) for word, forms in irregular.items()}, sort_keys=True)
+
+    def compile(self, text: str) -> Pattern:
+        """The compiled pattern; raise PatternError when it is malformed."""
+        key = (text, self._key)
+        cached = _COMPILED.get(key)
+        if cached is None:
+            cached = _compile_pattern(text, self.irregular)
+            if len(_COMPILED) < _COMPILED_LIMIT:
+                _COMPILED[key] = cached
+        return cached
 
 
 _COMPILED: dict[tuple[str, str], Pattern] = {}
@@ -365,23 +371,23 @@ def _compile_pattern(text: str, irregular: Mapping[str, Iterable[str]]) -> Patte
     return Pattern(text, tuple(slots), tuple(gaps))
 
 
-def compile_screener(entries: Iterable[dict[str, Any]], settings: Mapping[str, Any]) -> Screener:
+def compile_screener(entries: Iterable[dict[str, Any]], settings: Mapping[str, Any], compiler: PatternCompiler) -> Screener:
     """The Screener for validated screening.json content: category entries merged across the
-    lineage, and the shared negators, irregular forms and harmless phrases."""
-    irregular: Mapping[str, list[str]] = settings.get("irregular", {})
+    lineage, and the shared negators and harmless phrases; ``compiler`` holds the irregular forms."""
+    compile_pattern = compiler.compile
     categories = [
         Category(
             code=entry["category"],
             describes=entry.get("describes"),
             flags=tuple(sorted(entry.get("implies_flags", ()))),
             markers=tuple(sorted(entry.get("implies_markers", ()))),
-            patterns=tuple(compile_pattern(p, irregular) for p in entry["patterns"]),
-            requires=tuple(compile_pattern(p, irregular) for p in entry.get("requires", ())),
-            excepts=tuple(compile_pattern(p, irregular) for p in entry.get("except", ())),
+            patterns=tuple(compile_pattern(p) for p in entry["patterns"]),
+            requires=tuple(compile_pattern(p) for p in entry.get("requires", ())),
+            excepts=tuple(compile_pattern(p) for p in entry.get("except", ())),
             negatable=entry.get("negatable", True),
             inherent_to=frozenset(entry.get("inherent_to", ())),
         )
         for entry in entries
     ]
-    harmless = [compile_pattern(p, irregular) for p in settings.get("harmless", ())]
+    harmless = [compile_pattern(p) for p in settings.get("harmless", ())]
     return Screener(categories, harmless, settings.get("negators", ()), settings.get("common_words", ()))
