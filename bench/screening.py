@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import sys
 import time
@@ -95,49 +96,70 @@ def is_outside_remit(category: str) -> bool:
     return category.startswith(OUTSIDE_REMIT_PREFIXES)
 
 
-def screening_cost(policy: PolicySet, *, rounds: int = 3000, narratives: tuple[str, ...] = ()) -> tuple[float, float, float]:
-    """Median decision time in microseconds without a narrative, with a 4,000-character one, and
-    with each of ``narratives`` in turn (the corpus: one to three sentences each)."""
-    sentence = (
-        "Caller states the group of youths outside the parade have been shouting and swearing at residents most evenings, "
-        "kicking a football against the shutters and leaving litter and cans by the benches; "
-    )
-    narrative = (sentence * (4000 // len(sentence) + 1))[:4000]
-    base = AssessmentInput(
-        force=policy.id,
-        call=CallInput(type="asb.nuisance", phase="in_progress", grade="priority"),
-        location=LocationInput(risk_level="low"),
-        officer=OfficerInput(id="PCSO 1", training_status="independent", in_uniform=True),
-    )
-    with_text = AssessmentInput(
-        force=policy.id,
-        call=CallInput(type="asb.nuisance", phase="in_progress", grade="priority", description=narrative),
-        location=base.location,
-        officer=base.officer,
-    )
-    now = datetime.now(UTC)
+def long_narratives(cases: list[tuple[str, frozenset[str]]], count: int, length: int = 4000) -> list[str]:
+    """``count`` different long call logs, each the corpus's narratives (benign and not) strung
+    together in a different order until ``length`` characters."""
+    texts = [text for text, _ in cases]
+    generator = random.Random(2026)
+    logs = []
+    for _ in range(count):
+        generator.shuffle(texts)
+        log = ""
+        for text in texts:
+            if len(log) >= length:
+                break
+            log += text.rstrip(". ") + ". "
+        logs.append(log[:length])
+    return logs
 
-    def median(request: AssessmentInput) -> float:
+
+@dataclass
+class Cost:
+    """Median decision times in microseconds."""
+
+    without: float  # no narrative
+    typical: float  # the corpus narratives (one to three sentences), each seen for the first time
+    everyday_first: float  # 4,000-character call logs of benign narratives, each seen for the first time
+    everyday_repeated: float  # one of them decided again (candidates, escalations, retries)
+    dense_first: float  # 4,000-character call logs of the whole corpus (a dozen incidents each), first sight
+    dense_repeated: float  # one of them decided again
+
+
+def screening_cost(policy: PolicySet, cases: list[tuple[str, frozenset[str]]], *, rounds: int = 2000) -> Cost:
+    """What screening adds to a decision: medians without a narrative, with the corpus's
+    narratives, and with 4,000-character call logs at first sight and repeated."""
+    now = datetime.now(UTC)
+    officer = OfficerInput(id="PCSO 1", training_status="independent", in_uniform=True)
+
+    def request(description: str | None) -> AssessmentInput:
+        return AssessmentInput(
+            force=policy.id,
+            call=CallInput(type="asb.nuisance", phase="in_progress", grade="priority", description=description),
+            location=LocationInput(risk_level="low"),
+            officer=officer,
+        )
+
+    def median(requests: list[AssessmentInput], *, first_sight: bool) -> float:
         samples = []
-        for _ in range(rounds):
+        for item in requests:
+            if first_sight:
+                policy.screener.forget()
             started = time.perf_counter()
-            decide(policy, request, now=now)
+            decide(policy, item, now=now)
             samples.append(time.perf_counter() - started)
         return statistics.median(samples) * 1e6
 
-    median(base)
-    typical = []
-    for text in narratives:
-        request = AssessmentInput(
-            force=policy.id,
-            call=CallInput(type="asb.nuisance", phase="in_progress", grade="priority", description=text),
-            location=base.location,
-            officer=base.officer,
-        )
-        started = time.perf_counter()
-        decide(policy, request, now=now)
-        typical.append(time.perf_counter() - started)
-    return median(base), median(with_text), (statistics.median(typical) * 1e6 if typical else 0.0)
+    everyday = long_narratives([case for case in cases if not case[1]], 300)
+    dense = long_narratives(cases, 300)
+    median([request(None)] * 200, first_sight=False)  # warm up
+    return Cost(
+        without=median([request(None)] * rounds, first_sight=False),
+        typical=median([request(text) for text, _ in cases] * 2, first_sight=True),
+        everyday_first=median([request(log) for log in everyday] * 3, first_sight=True),
+        everyday_repeated=median([request(everyday[0])] * rounds, first_sight=False),
+        dense_first=median([request(log) for log in dense] * 3, first_sight=True),
+        dense_repeated=median([request(dense[0])] * rounds, first_sight=False),
+    )
 
 
 def main() -> int:
@@ -163,11 +185,16 @@ def main() -> int:
                 print(f"MISS {category}: {text}")
         for text, found in result.false_alarms:
             print(f"FALSE ALARM {','.join(found)}: {text}")
-    without, with_text, typical = screening_cost(policy, narratives=tuple(text for text, _ in cases) * 5)
-    print(
-        f"decision median: {without:.1f} us without a narrative; {typical:.1f} us over the corpus narratives "
-        f"(+{typical - without:.1f} us); {with_text:.1f} us with 4,000 characters (+{with_text - without:.1f} us)"
-    )
+    cost = screening_cost(policy, cases)
+    print(f"decision median: {cost.without:.1f} us without a narrative")
+    for label, value in (
+        ("with a corpus narrative, first sight", cost.typical),
+        ("with a 4,000-character everyday call log (benign narratives), first sight", cost.everyday_first),
+        ("with a 4,000-character everyday call log, decided again", cost.everyday_repeated),
+        ("with a 4,000-character call log of the whole corpus (many incidents), first sight", cost.dense_first),
+        ("with a 4,000-character call log of the whole corpus, decided again", cost.dense_repeated),
+    ):
+        print(f"  {label}: {value:.1f} us (screening adds {value - cost.without:+.1f} us)")
     return 0
 
 

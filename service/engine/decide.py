@@ -249,25 +249,54 @@ def _message(
 ) -> str:
     if not rule.templated:
         return rule.message
-    evidence: list[str] = []
-    for key in sorted(rule.watched_flags | rule.watched_markers):
-        evidence.extend(word for word in base.evidence.get(key, ()) if word not in evidence)
-    officer, location = request.officer, request.location
-    values = {
-        "call_type_name": call_type.name if call_type else request.call.type,
-        "task_name": policy.tasks[facts.task].name,
-        "evidence": f" (the call description says {_quoted(evidence)})" if evidence else "",
-        "markers": ", ".join(sorted(rule.watched_markers & base.markers)).replace("_", " "),
-        "missing_powers": ", ".join(facts.missing_powers),
-        "abstraction": (
-            f"incident in {location.lpa or '?'} / {location.neighbourhood or '?'}, "
-            f"home {officer.home_lpa or '?'} / {officer.home_neighbourhood or '?'}"
-        ),
-        "described": "; ".join(
-            f"{policy.call_types[code].name.lower()} ({_quoted(list(words))})" for code, words in base.described
-        ),
-    }
-    return rule.message.format_map(values)
+    return rule.message.format_map(_Values(rule, base, facts, policy, call_type, request))
+
+
+class _Values(dict[str, str]):
+    """The values a rule's message may name, each worked out only when the message names it."""
+
+    def __init__(
+        self,
+        rule: Rule,
+        base: BaseFacts,
+        facts: TaskFacts,
+        policy: PolicySet,
+        call_type: CallType | None,
+        request: AssessmentInput,
+    ) -> None:
+        super().__init__()
+        self.rule, self.base, self.facts, self.policy, self.call_type, self.request = (
+            rule,
+            base,
+            facts,
+            policy,
+            call_type,
+            request,
+        )
+
+    def __missing__(self, key: str) -> str:
+        rule, base, policy, officer, location = self.rule, self.base, self.policy, self.request.officer, self.request.location
+        if key == "call_type_name":
+            return self.call_type.name if self.call_type else self.request.call.type
+        if key == "task_name":
+            return policy.tasks[self.facts.task].name
+        if key == "evidence":
+            evidence: list[str] = []
+            for watched in sorted(rule.watched_flags | rule.watched_markers):
+                evidence.extend(word for word in base.evidence.get(watched, ()) if word not in evidence)
+            return f" (the call description says {_quoted(evidence)})" if evidence else ""
+        if key == "markers":
+            return ", ".join(sorted(rule.watched_markers & base.markers)).replace("_", " ")
+        if key == "missing_powers":
+            return ", ".join(self.facts.missing_powers)
+        if key == "abstraction":
+            return (
+                f"incident in {location.lpa or '?'} / {location.neighbourhood or '?'}, "
+                f"home {officer.home_lpa or '?'} / {officer.home_neighbourhood or '?'}"
+            )
+        if key == "described":
+            return "; ".join(f"{policy.call_types[code].name.lower()} ({_quoted(list(words))})" for code, words in base.described)
+        raise KeyError(key)
 
 
 def _finding(

@@ -22,9 +22,11 @@ type already covers it, e.g. suicidal words in a high-risk missing person call).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +36,9 @@ import snowballstemmer
 
 DEFAULT_GAP = 3
 NEGATION_WINDOW = 4  # words before a match in which a negator cancels it
+RECENT = 256  # descriptions whose answers are kept
 MAX_QUOTED = 3  # matches per category; more add nothing to the decision
+GUARD_REACH = 120  # a harmless phrase or exception is looked for this many characters before an anchor
 WORD_CHARS = 16  # a gap of N words is looked for within N * WORD_CHARS characters (words are counted too)
 SENTENCE_ENDS = ".!?;\n"
 _STEMMER = snowballstemmer.stemmer("english")
@@ -44,6 +48,7 @@ _KEEP = frozenset("abcdefghijklmnopqrstuvwxyz0123456789'")
 _BYTE_MAP = bytes(
     (b if chr(b) in _KEEP or chr(b) == "," else ord(".") if chr(b) in SENTENCE_ENDS else ord(" ")) for b in range(256)
 )
+_SPACES = re.compile(rb"  +")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +109,9 @@ class Screener:
     """The compiled screening list of one policy set.
 
     One Aho-Corasick pass over the normalised description finds the phrases that can start a
-    category's pattern (its anchors); the rest of each pattern, the exceptions and the negators
-    are then checked only in the few words around an anchor, with plain substring searches.
+    category's pattern (its anchors) and those that can start a harmless phrase or an exception
+    (its guards); the rest of each pattern, the exceptions and the negators are then checked only
+    in the few words around an anchor, with plain substring searches.
     """
 
     def __init__(
@@ -115,47 +121,94 @@ class Screener:
         self.harmless = tuple(harmless)
         self.negators = frozenset(negators)
         self._phrase_negators = tuple(n for n in self.negators if " " in n)
-        # Each pattern is looked for from its anchor: the slot with the fewest common words, so that
-        # long everyday narratives wake few patterns. anchor phrase -> (category, pattern, slot).
-        common_words = frozenset(common)
-        self._starting: dict[str, list[tuple[int, Pattern, int]]] = {}
+        # Each pattern is looked for from its anchor: the slot least often expected in a narrative, so
+        # that long everyday narratives wake few patterns. anchor phrase -> (category, pattern number, slot).
+        rank: dict[str, int] = {}
+        for word in common:
+            rank.setdefault(word, len(rank))
+        self._patterns: list[Pattern] = []
+        self._needs: list[tuple[frozenset[str], ...]] = []  # per pattern, the words one of which each other slot needs
+        starting: dict[str, list[tuple[int, int, int]]] = {}
         for number, category in enumerate(self.categories):
             for pattern in category.patterns:
-                slot = _anchor_slot(pattern, common_words)
+                slot = _anchor_slot(pattern, rank)
+                index = len(self._patterns)
+                self._patterns.append(pattern)
+                self._needs.append(tuple(first for i, first in enumerate(pattern.firsts) if i != slot))
                 for phrase in pattern.slots[slot]:
-                    self._starting.setdefault(phrase, []).append((number, pattern, slot))
-        self._automaton = _automaton(self._starting)
-        # The phrases that can start a harmless phrase or an exception, found only when a match needs checking.
-        guards = {phrase for pattern in self.harmless for phrase in pattern.slots[0]}
-        guards |= {phrase for category in self.categories for pattern in category.excepts for phrase in pattern.slots[0]}
-        self._guards = _automaton(guards)
+                    starting.setdefault(phrase, []).append((number, index, slot))
+        # Harmless phrases cover a match in any category, exceptions only in their own (owner -1: any).
+        guarding: dict[str, list[tuple[int, Pattern]]] = {}
+        for pattern in self.harmless:
+            for phrase in pattern.slots[0]:
+                guarding.setdefault(phrase, []).append((-1, pattern))
+        for number, category in enumerate(self.categories):
+            for pattern in category.excepts:
+                for phrase in pattern.slots[0]:
+                    guarding.setdefault(phrase, []).append((number, pattern))
+        self._starting = {phrase: tuple(entries) for phrase, entries in starting.items()}
+        self._guarding = {phrase: tuple(entries) for phrase, entries in guarding.items()}
+        self._automaton = _automaton(
+            {
+                phrase: (self._starting.get(phrase, ()), self._guarding.get(phrase, ()))
+                for phrase in starting.keys() | guarding.keys()
+            }
+        )
+
+        # A call's description is screened again for each candidate officer, each escalation and
+        # each retry: the last few answers are kept (the answer depends only on these arguments).
+        self._recent = functools.lru_cache(maxsize=RECENT)(self._screen)
 
     def screen(self, description: str | None, *, call_type: str | None = None) -> tuple[ScreeningHit, ...]:
         """The categories the description shows, each with the words that showed it."""
         if not description or self._automaton is None:
             return ()
-        text, present = _normalised(description)
+        return self._recent(description, call_type)
+
+    def forget(self) -> None:
+        """Drop the answers kept for recent descriptions (to measure screening at first sight)."""
+        self._recent.cache_clear()
+
+    def _screen(self, description: str, call_type: str | None) -> tuple[ScreeningHit, ...]:
+        text = normalise(description)
+        anchors: list[tuple[int, str, tuple[tuple[int, int, int], ...]]] = []
+        guards: list[tuple[int, str, tuple[tuple[int, Pattern], ...]]] = []
+        for end, (phrase, starting, guarding) in self._automaton.iter(text):
+            start = end - len(phrase)  # ``end`` indexes the key's last space; the phrase starts after its first
+            if starting:
+                anchors.append((start, phrase, starting))
+            if guarding:
+                guards.append((start, phrase, guarding))
+        if not anchors:
+            return ()
+        guards.sort(key=lambda guard: guard[0])  # found by where they end; looked up by where they start
+        guard_starts = [start for start, _, _ in guards]
         words: dict[int, list[str]] = {}
         accepted: dict[int, int] = {}
-        guards: dict[str, list[int]] | None = None
-        for end, phrase in self._automaton.iter(text):
-            start = end - len(phrase)  # ``end`` indexes the key's last space; the phrase starts after its first
-            for number, pattern, slot in self._starting[phrase]:
+        viable: dict[int, bool] = {}
+        present: set[str] | None = None
+        for start, phrase, starting in anchors:
+            for number, index, slot in starting:
                 if accepted.get(number, 0) >= MAX_QUOTED:
                     continue
                 # Cheap first: every other slot needs one of its words somewhere in the text.
-                if any(first.isdisjoint(present) for index, first in enumerate(pattern.firsts) if index != slot):
+                possible = viable.get(index)
+                if possible is None:
+                    if present is None:
+                        present = set(text.split())
+                    possible = viable[index] = not any(words_needed.isdisjoint(present) for words_needed in self._needs[index])
+                if not possible:
                     continue
-                match = _around(pattern, slot, text, start, start + len(phrase))
-                if match is None:
+                spans = _around(self._patterns[index], slot, text, start, start + len(phrase))
+                if spans is None:
                     continue
-                if guards is None:
-                    guards = _find(self._guards, text)
-                if not self._counts(self.categories[number], text, (start, start + len(phrase)), match[0], guards):
+                if guards and self._covered(number, text, spans, guards, guard_starts):
+                    continue
+                if self.categories[number].negatable and self._negated(text, spans[0][0]):
                     continue
                 accepted[number] = accepted.get(number, 0) + 1
                 found = words.setdefault(number, [])
-                quoted = text[match[0] : match[1]]
+                quoted = text[spans[0][0] : spans[-1][1]]
                 if quoted not in found:
                     found.append(quoted)
         hits = []
@@ -173,14 +226,25 @@ class Screener:
                 )
         return tuple(hits)
 
-    def _counts(self, category: Category, text: str, anchor: tuple[int, int], start: int, guards: dict[str, list[int]]) -> bool:
-        """Whether a match stands: no harmless phrase or exception of the category covers the phrase
-        that anchored it, and the match (beginning at ``start``) is not negated."""
-        if guards:
-            for pattern in category.excepts + self.harmless:
-                if _covers(pattern, text, anchor, guards):
-                    return False
-        return not (category.negatable and self._negated(text, start))
+    @staticmethod
+    def _covered(
+        number: int,
+        text: str,
+        spans: list[tuple[int, int]],
+        guards: list[tuple[int, str, tuple[tuple[int, Pattern], ...]]],
+        guard_starts: list[int],
+    ) -> bool:
+        """Whether a harmless phrase, or an exception of category ``number``, covers the words of
+        one slot of the match ("knife" in "pulled out a knife and fork"); it may start up to
+        GUARD_REACH characters before the match."""
+        for position in range(bisect_left(guard_starts, spans[0][0] - GUARD_REACH), bisect_right(guard_starts, spans[-1][0])):
+            start, phrase, guarding = guards[position]
+            for owner, pattern in guarding:
+                if owner in (-1, number):
+                    cover = _around(pattern, 0, text, start, start + len(phrase))
+                    if cover is not None and any(cover[0][0] <= first and last <= cover[-1][1] for first, last in spans):
+                        return True
+        return False
 
     def _negated(self, text: str, start: int) -> bool:
         """A negator among the few words before ``start``, in the same sentence."""
@@ -193,49 +257,45 @@ class Screener:
 
 def normalise(description: str) -> str:
     """Lower case, ASCII where it can be, words separated by single spaces, sentence ends as '.' and commas
-    as ',' (a negator does not reach past either)."""
-    return _normalised(description)[0]
-
-
-def _normalised(description: str) -> tuple[str, set[str]]:
-    """The normalised text, and the set of its words."""
+    as ',' (a negator does not reach past either), with a space at each end."""
     text = description.lower()
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text.replace("\u2019", "'").replace("\u2018", "'"))
-        text = text.encode("ascii", "ignore").decode("ascii")
-    words = text.encode("ascii").translate(_BYTE_MAP).decode("ascii").replace(".", " . ").replace(",", " , ").split()
-    return " " + " ".join(words) + " ", set(words)
+    mapped = text.encode("ascii", "ignore").translate(_BYTE_MAP).replace(b".", b" . ").replace(b",", b" , ")
+    return _SPACES.sub(b" ", b" " + mapped + b" ").decode("ascii")
 
 
-def _automaton(phrases: Iterable[str]) -> Any:
-    """An Aho-Corasick automaton finding each phrase as a whole-word " phrase " key."""
+def _automaton(phrases: Mapping[str, tuple[Any, Any]]) -> Any:
+    """An Aho-Corasick automaton finding each phrase as a whole-word " phrase " key; its value is
+    the phrase followed by what ``phrases`` holds for it."""
     automaton = ahocorasick.Automaton()
     for phrase in sorted(phrases):
-        automaton.add_word(f" {phrase} ", phrase)
+        automaton.add_word(f" {phrase} ", (phrase, *phrases[phrase]))
     if len(automaton):
         automaton.make_automaton()
         return automaton
     return None
 
 
-def _find(automaton: Any, text: str) -> dict[str, list[int]]:
-    """Where each phrase of the automaton starts in the text."""
-    found: dict[str, list[int]] = {}
-    if automaton is not None:
-        for end, phrase in automaton.iter(text):
-            found.setdefault(phrase, []).append(end - len(phrase))
-    return found
+def _anchor_slot(pattern: Pattern, rank: Mapping[str, int]) -> int:
+    """The slot whose phrases are expected least often in a narrative (the first such, on a tie).
 
+    A word's frequency is estimated from its rank among the everyday words (Zipf: the word at rank
+    r is about 1/r as frequent as the commonest); a word not among them counts as rarer than all
+    of them; a phrase is as frequent as its rarest word."""
+    rare = 1.0 / (len(rank) + 2)
 
-def _anchor_slot(pattern: Pattern, common: frozenset[str]) -> int:
-    """The slot whose phrases are least often everyday words (the first such, on a tie)."""
-    scores = [sum(1 for phrase in slot if phrase in common) / len(slot) for slot in pattern.slots]
+    def frequency(phrase: str) -> float:
+        return min((1.0 / (rank[word] + 1) if word in rank else rare) for word in phrase.split(" "))
+
+    scores = [sum(frequency(phrase) for phrase in slot) for slot in pattern.slots]
     return scores.index(min(scores))
 
 
-def _around(pattern: Pattern, slot: int, text: str, start: int, end: int) -> tuple[int, int] | None:
-    """The whole match of ``pattern`` whose slot ``slot`` spans [start, end): earlier slots are
-    looked for backwards, later ones forwards, each within its gap and sentence."""
+def _around(pattern: Pattern, slot: int, text: str, start: int, end: int) -> list[tuple[int, int]] | None:
+    """The span of each slot of the match of ``pattern`` whose slot ``slot`` spans [start, end):
+    earlier slots are looked for backwards, later ones forwards, each within its gap and sentence."""
+    spans = [(start, end)]
     for index in range(slot - 1, -1, -1):
         gap, longest, finder = pattern.gaps[index], pattern.longest[index], pattern.finders[index]
         best = None
@@ -247,31 +307,16 @@ def _around(pattern: Pattern, slot: int, text: str, start: int, end: int) -> tup
         if gap and text.find(" . ", best.end() - 1, start) != -1:
             return None
         start = best.start() + 1
-    whole = _forward(pattern, slot, text, end)
-    return None if whole is None else (start, whole)
-
-
-def _forward(pattern: Pattern, slot: int, text: str, end: int) -> int | None:
-    """The end of the slots after ``slot``, found forwards from ``end``."""
+        spans.insert(0, (start, best.end()))
     for finder, gap, longest in zip(pattern.finders[slot + 1 :], pattern.gaps[slot:], pattern.longest[slot + 1 :], strict=True):
-        found = finder.search(text, end, end + WORD_CHARS * gap + longest + 1)
-        if found is None or text.count(" ", end, found.start()) > gap:
+        following = finder.search(text, end, end + WORD_CHARS * gap + longest + 1)
+        if following is None or text.count(" ", end, following.start()) > gap:
             return None
-        if gap and text.find(" . ", end, found.start() + 1) != -1:
+        if gap and text.find(" . ", end, following.start() + 1) != -1:
             return None
-        end = found.end()
-    return end
-
-
-def _covers(pattern: Pattern, text: str, span: tuple[int, int], guards: dict[str, list[int]]) -> bool:
-    """Whether some match of ``pattern`` covers ``span`` (a harmless phrase or exception around it)."""
-    for phrase in pattern.slots[0] & guards.keys():
-        for start in guards[phrase]:
-            if span[0] - 120 <= start <= span[0]:
-                whole = _around(pattern, 0, text, start, start + len(phrase))
-                if whole is not None and whole[1] >= span[1]:
-                    return True
-    return False
+        end = following.end()
+        spans.append((following.start() + 1, end))
+    return spans
 
 
 def _anywhere(pattern: Pattern, text: str) -> bool:

@@ -181,3 +181,56 @@ def test_the_loader_refuses_a_category_describing_an_unknown_or_in_remit_type(tm
     problems = "\n".join(caught.value.problems)
     assert "/categories/0/describes: unknown call type 'violence.nonexistent'" in problems
     assert "/categories/1/describes: 'asb.nuisance' is within the remit" in problems
+
+
+def _screener(patterns: list[str], *, harmless: list[str] = (), excepts: list[str] = (), common: list[str] = ()):
+    from service.engine.screening import Category, Screener
+
+    category = Category(
+        code="violence.knife_crime",
+        describes="violence.knife_crime",
+        flags=("weapon_reported",),
+        markers=(),
+        patterns=tuple(compile_pattern(p, {}) for p in patterns),
+        requires=(),
+        excepts=tuple(compile_pattern(p, {}) for p in excepts),
+        negatable=True,
+        inherent_to=frozenset(),
+    )
+    return Screener([category], [compile_pattern(p, {}) for p in harmless], ["no", "not"], common)
+
+
+@pytest.mark.parametrize("common", [[], ["knife", "pulled"], ["pulled", "knife"]])
+def test_which_slot_anchors_a_pattern_changes_no_answer(common: list[str]) -> None:
+    # The everyday-word ranking only decides where a pattern is looked for from.
+    screener = _screener(["~pull * knife"], harmless=["knife_and_fork"], common=common)
+    assert [h.words for h in screener.screen("he pulled out a knife on the lad")] == [("pulled out a knife",)]
+    assert screener.screen("he pulled out a knife and fork to eat") == ()
+    assert screener.screen("he has not pulled a knife") == ()
+    assert screener.screen("he pulled the car over. knife block in the kitchen") == ()
+
+
+def test_a_harmless_phrase_covering_any_slot_of_a_match_cancels_it() -> None:
+    screener = _screener(["son|dad *5 ~lock"], harmless=["locked_himself_out"])
+    assert screener.screen("elderly man locked himself out, son on the way") == ()
+    assert screener.screen("son locked himself out") == ()
+    assert [h.category for h in screener.screen("son has locked her in the shed")] == ["violence.knife_crime"]
+
+
+def test_a_repeated_description_gets_the_same_answer_and_forget_drops_the_kept_ones(registry: PolicyRegistry) -> None:
+    screener = registry.sets["west-midlands"].screener
+    text = "male waving a machete outside the chippy, now running towards the park"
+    first = screener.screen(text, call_type="asb.nuisance")
+    assert screener.screen(text, call_type="asb.nuisance") is first
+    assert screener.screen(text, call_type="missing.high_risk") == screener._screen(text, "missing.high_risk")
+    screener.forget()
+    again = screener.screen(text, call_type="asb.nuisance")
+    assert again == first and again is not first
+
+
+def test_a_long_call_log_is_screened_whole() -> None:
+    screener = _screener(["~wave * knife"])
+    filler = "caller says the youths have been noisy on the parade most evenings and left litter. " * 60
+    assert len(filler) > 4000
+    assert screener.screen(filler) == ()
+    assert [h.words for h in screener.screen(filler + "now one is waving a knife")] == [("waving a knife",)]
