@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     retention_days: int | None = Field(default=None, ge=1)
+    # Connection deadlines applied by the server (service/ops/timeouts.py): a complete request head,
+    # each gap in a request body, and an idle keep-alive connection.
+    header_timeout_seconds: float = Field(default=10.0, gt=0, allow_inf_nan=False)
+    body_timeout_seconds: float = Field(default=10.0, gt=0, allow_inf_nan=False)
+    keep_alive_timeout_seconds: int = Field(default=5, ge=1)
 
     @field_validator("database_url")
     @classmethod

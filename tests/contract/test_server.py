@@ -1,4 +1,4 @@
-"""The service started the way a user starts it: uvicorn, the README's environment, the Dockerfile's CMD."""
+"""The service started the way a user starts it: its server command, the README's environment, the Dockerfile's CMD."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,8 @@ import pytest
 
 from tests.helpers import KEYS, ROOT
 from tests.servers import VENV_BIN, free_port, server_env, wait_ready
+
+SERVER_MODULE = "service.ops.server"
 
 pytestmark = pytest.mark.server
 
@@ -34,7 +37,9 @@ def dockerfile_instruction(name: str) -> list[str]:
 @pytest.fixture
 def dockerfile_server(tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     port = free_port()
-    env = file_env(tmp_path, port, WEB_CONCURRENCY="2", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"))
+    env = file_env(
+        tmp_path, port, WEB_CONCURRENCY="2", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"), HEADER_TIMEOUT_SECONDS="1"
+    )
     log = tmp_path / "server.log"
     with log.open("w") as handle:
         process = subprocess.Popen(
@@ -64,6 +69,21 @@ def test_dockerfile_cmd_serves_decisions_and_healthcheck_passes(dockerfile_serve
     assert answer.json()["decision"] == "do_not_deploy"
     check = subprocess.run(dockerfile_instruction("HEALTHCHECK"), cwd=ROOT, env=env, capture_output=True, timeout=10)
     assert check.returncode == 0
+    # The server's deadlines apply: a request head left unfinished is answered 408 and closed.
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as stalled:
+        stalled.sendall(b"GET /healthz HTTP/1.1\r\n")
+        assert stalled.recv(65536).startswith(b"HTTP/1.1 408 ")
+
+
+def test_the_container_and_make_run_use_the_server_command() -> None:
+    """Both start `python -m service.ops.server` (uvicorn with the connection deadlines), not bare uvicorn."""
+    command = dockerfile_instruction("CMD")
+    assert command[:2] == ["sh", "-c"]
+    assert command[2].startswith('rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR" && exec ')
+    assert f'exec python -m {SERVER_MODULE} --host 0.0.0.0 --port "$PORT" --workers "$WEB_CONCURRENCY"' in command[2]
+    run_local = (ROOT / "scripts" / "run-local").read_text()
+    assert f"exec .venv/bin/python -m {SERVER_MODULE} " in run_local
+    assert "uvicorn service.main:app" not in command[2] + run_local
 
 
 def test_healthcheck_fails_when_nothing_listens(tmp_path: Path) -> None:
@@ -89,7 +109,7 @@ def test_server_refuses_to_start_with_broken_policy(tmp_path: Path) -> None:
     port = free_port()
     env = file_env(tmp_path, port, POLICY_DIR=str(policy))
     result = subprocess.run(
-        [str(VENV_BIN / "uvicorn"), "service.main:app", "--port", str(port)],
+        [str(VENV_BIN / "python"), "-m", SERVER_MODULE, "--port", str(port)],
         cwd=ROOT,
         env=env,
         capture_output=True,
