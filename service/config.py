@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROLES = ("dispatcher", "planner", "auditor", "admin")
@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     retention_days: int | None = Field(default=None, ge=1)
+    # Ed25519 key that signs audit checkpoints, kept outside the database: base64 of its 32 raw bytes
+    # (or PEM) in AUDIT_SIGNING_KEY, or in the file AUDIT_SIGNING_KEY_FILE. Required in production;
+    # in development a key is created in var/audit-signing.key when neither is set.
+    audit_signing_key: SecretStr | None = Field(default=None, repr=False)
+    audit_signing_key_file: Path | None = None
+    audit_sign_every: int = Field(default=100, ge=1, le=1_000_000)
+    # Public keys of retired signing keys (base64, comma-separated), still published for old exports.
+    audit_previous_public_keys: str = ""
     # Connection deadlines applied by the server (service/ops/timeouts.py): a complete request head,
     # each gap in a request body, and an idle keep-alive connection.
     header_timeout_seconds: float = Field(default=10.0, gt=0, allow_inf_nan=False)

@@ -108,3 +108,9 @@ class PolicyRejected(ServiceError):
     status_code = 409
     slug = "policy-rejected"
     title = "The policy directory is not valid; the loaded policy is unchanged"
+
+
+class AlreadyAuthorised(ServiceError):
+    status_code = 409
+    slug = "already-authorised"
+    title = "The abstraction is already authorised"

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -24,12 +25,15 @@ from service.ops.logs import configure_logging
 from service.ops.metrics import Metrics
 from service.store import migrate
 from service.store.abstractions import AbstractionStore
+from service.store.chain import Signing
 from service.store.database import make_engine
 from service.store.idempotency import IdempotencyStore
 from service.store.records import AuditStore
+from service.store.signing import Signer, SigningKeyError
 
 logger = logging.getLogger("service")
 WORKER_THREADS = 40
+DEVELOPMENT_SIGNING_KEY = Path("var/audit-signing.key")
 
 DESCRIPTION = """\
 Decides whether a Police Community Support Officer (PCSO) may be assigned to a call, under which
@@ -38,6 +42,20 @@ clause behind every part of the answer. Every decision is recorded before it is 
 
 Authorise with an API key (**Authorize**, then the key alone). Each endpoint lists the roles it admits.
 """
+
+
+def audit_signing(settings: Settings) -> Signing:
+    """The key that signs audit checkpoints: from the settings, or (development only, when none is
+    set) a key kept in var/audit-signing.key, created on first start."""
+    if settings.audit_signing_key is not None:
+        signer = Signer.from_text(settings.audit_signing_key.get_secret_value())
+    elif settings.audit_signing_key_file is not None:
+        signer = Signer.from_file(settings.audit_signing_key_file)
+    elif settings.environment == "development":
+        signer = Signer.from_file(DEVELOPMENT_SIGNING_KEY, create=True)
+    else:
+        raise SigningKeyError("AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE must be set in production: it signs audit checkpoints")
+    return Signing(signer, every=settings.audit_sign_every)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,7 +78,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             migrate.check(engine)
         app.state.settings = settings
         metrics.policy_loaded(app.state.registry, today=datetime.now(UTC).date())
-        app.state.store = AuditStore(engine)
+        try:
+            app.state.signing = audit_signing(settings)
+        except SigningKeyError as exc:
+            logger.error("refusing to start: %s", exc)
+            raise
+        app.state.store = AuditStore(engine, signing=app.state.signing)
         app.state.abstractions = AbstractionStore(app.state.store)
         app.state.idempotency = IdempotencyStore(engine)
         app.state.keyring = KeyRing(settings.callers)

@@ -107,11 +107,22 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+# The audit signing key of the tests (base64 of 32 raw Ed25519 bytes) and its public key.
+SIGNING_KEY = "n8Qe4dJ2WlCq3xX0aZ1v9kq0f8jv6tBqv1oG0mJ2v5E="
+
+
+def signing_public_key() -> str:
+    from service.store.signing import Signer
+
+    return Signer.from_text(SIGNING_KEY).public_key
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "environment": "production",
         "database_url": database_url,
         "api_keys": api_keys(),
+        "audit_signing_key": SIGNING_KEY,
         "policy_dir": POLICY_DIR,
         "schema_dir": SCHEMA_DIR,
     }

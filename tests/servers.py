@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import ROOT, api_keys
+from tests.helpers import ROOT, SIGNING_KEY, api_keys
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -30,13 +30,14 @@ def server_env(database_url: str, port: int, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "API_KEYS", "ENVIRONMENT", "POLICY_DIR", "MIGRATE_ON_START")
+        if k not in ("DATABASE_URL", "API_KEYS", "ENVIRONMENT", "POLICY_DIR", "MIGRATE_ON_START", "AUDIT_SIGNING_KEY")
     }
     env.update(
         PATH=f"{VENV_BIN}:{env.get('PATH', '')}",
         PORT=str(port),
         WEB_CONCURRENCY="1",
         API_KEYS=api_keys(),
+        AUDIT_SIGNING_KEY=SIGNING_KEY,
         DATABASE_URL=database_url,
     )
     env.update(extra)

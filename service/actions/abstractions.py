@@ -71,14 +71,6 @@ def authorise_abstraction(
     now: datetime,
     new_id: Callable[[], str],
 ) -> AbstractionOut:
-    current = store.get(abstraction_id)
-    if current is None:
-        raise NotFound(f"No abstraction '{abstraction_id}'.")
-    if current["status"] == "authorised":
-        raise InvalidRequest(
-            f"Abstraction '{abstraction_id}' was already authorised by {current['authorised_by']}.",
-            errors=[{"field": "abstraction_id", "message": "already authorised", "code": "already_authorised"}],
-        )
     row = store.authorise(
         abstraction_id,
         record_id=new_id(),

@@ -7,36 +7,79 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from service.actions.access import Caller
-from service.api.schemas.audit import PurgeOut, PurgeRequest, VerifyOut
-from service.errors import InvalidRequest
+from service.api.schemas.audit import PublicKeysOut, PurgeOut, PurgeRequest, VerifyOut
+from service.errors import InvalidRequest, NotFound
+from service.store.chain import Signing, chain_of
 from service.store.records import AuditStore
+from service.store.signing import ALGORITHM, key_id, public_text, read_public_key
+from service.store.verify import VerifyReport
 
 
-def verify_chain(store: AuditStore, *, from_seq: int | None, to_seq: int | None) -> VerifyOut:
-    """Walk the chain or a range of it."""
+def verify_chains(store: AuditStore, *, force: str | None, from_seq: int | None, to_seq: int | None) -> VerifyOut:
+    """Walk one force's chain (or a range of it), or every chain."""
     if from_seq is not None and to_seq is not None and to_seq < from_seq:
         raise InvalidRequest(
             "to_seq is before from_seq.", errors=[{"field": "to_seq", "message": "must be >= from_seq", "code": "invalid_range"}]
         )
-    report = store.verify(from_seq=from_seq, to_seq=to_seq)
+    chains = store.chains()
+    if force is None:
+        if from_seq is not None or to_seq is not None:
+            raise InvalidRequest(
+                "A range is a range of one force's chain: give force with from_seq or to_seq.",
+                errors=[{"field": "force", "message": "required with from_seq or to_seq", "code": "missing"}],
+            )
+        selected = list(chains)
+    else:
+        selected = [chain_of(force)]
+        if selected[0] not in chains:
+            raise NotFound(f"No audit chain for '{force}': nothing has been recorded for it.")
+    reports = [store.verify(chain=chain, from_seq=from_seq, to_seq=to_seq) for chain in selected]
+    broken = next((report for report in reports if not report.intact), None)
     return VerifyOut.model_validate(
         {
-            "status": "intact" if report.intact else "broken",
-            "checked": report.checked,
-            "first_seq": report.first_seq,
-            "last_seq": report.last_seq,
-            "head_seq": report.head_seq,
-            "head_digest": report.head_digest,
-            "checkpoint_seq": report.checkpoint_seq,
-            "broken": report.broken,
-        },
-        from_attributes=True,
+            "status": "intact" if broken is None else "broken",
+            "checked": sum(report.checked for report in reports),
+            "broken": _break(broken) if broken is not None else None,
+            "chains": [
+                {
+                    "chain": report.chain,
+                    "status": "intact" if report.intact else "broken",
+                    "checked": report.checked,
+                    "first_seq": report.first_seq,
+                    "last_seq": report.last_seq,
+                    "head_seq": report.head_seq,
+                    "head_digest": report.head_digest,
+                    "checkpoint_seq": report.checkpoint_seq,
+                    "broken": _break(report) if not report.intact else None,
+                }
+                for report in reports
+            ],
+        }
     )
 
 
-def export_lines(store: AuditStore, *, recorded_from: datetime | None, recorded_to: datetime | None) -> Iterator[bytes]:
-    """NDJSON lines, one chain entry each, oldest first."""
-    for entry in store.export(recorded_from=recorded_from, recorded_to=recorded_to):
+def _break(report: VerifyReport) -> dict[str, object] | None:
+    if report.broken is None:
+        return None
+    return {"chain": report.chain, "seq": report.broken.seq, "kind": report.broken.kind, "detail": report.broken.detail}
+
+
+def public_keys(signing: Signing, previous: str) -> PublicKeysOut:
+    """The key that signs checkpoints now, and retired keys still needed for older signatures."""
+    keys = [{"key_id": signing.signer.key_id, "algorithm": ALGORITHM, "public_key": signing.signer.public_key, "current": True}]
+    for text in (part.strip() for part in previous.split(",")):
+        if text:
+            public = read_public_key(text)
+            keys.append({"key_id": key_id(public), "algorithm": ALGORITHM, "public_key": public_text(public), "current": False})
+    return PublicKeysOut.model_validate({"keys": keys})
+
+
+def export_lines(
+    store: AuditStore, *, recorded_from: datetime | None, recorded_to: datetime | None, force: str | None = None
+) -> Iterator[bytes]:
+    """NDJSON lines: checkpoints and signed checkpoints, then chain entries oldest first, then a
+    signature over each exported chain's newest entry (see README "The audit trail")."""
+    for entry in store.export(recorded_from=recorded_from, recorded_to=recorded_to, force=force):
         yield (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 

@@ -23,6 +23,7 @@ from service.engine.policy import PolicyRegistry, PolicySet
 from service.errors import InvalidRequest, field_path
 from service.ops.context import note_decision
 from service.store.chain import NewEntry
+from service.store.digests import sha256
 from service.store.records import AuditStore
 
 # Conditions that mean the deployment abstracts the officer (WMP 1.3), and the reason recorded.
@@ -170,7 +171,9 @@ async def record(recording: Recording, decisions: Sequence[Prepared], *, answer:
     transaction), then note them for the log and metrics; returns the status and ``answer``."""
     entries = [prepared.entry for prepared in decisions]
     if recording.completion is not None:
-        entries[-1] = replace(entries[-1], side_effects=(recording.completion(200, answer),))
+        # The answer a retry replays is covered by the last entry's digest.
+        last = entries[-1]
+        entries[-1] = replace(last, side_effects=(recording.completion(200, answer, last.id),), answer_digest=sha256(answer))
     await recording.store.append_async(*entries)
     for prepared in decisions:
         note_decision(

@@ -15,7 +15,7 @@ from service.errors import Conflict, InvalidRequest
 from service.store.idempotency import IdempotencyStore, completion
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
-Completion = Callable[[int, str], Callable[[Connection], None]]
+Completion = Callable[[int, str, str], Callable[[Connection], None]]  # (status, answer, record id)
 
 
 async def run_idempotent(
@@ -59,8 +59,8 @@ async def run_idempotent(
             return claim.response_status, claim.response_body, True
         raise Conflict("A request with this Idempotency-Key is still being decided; retry shortly to get its answer.")
 
-    def complete(status: int, body: str) -> Callable[[Connection], None]:
-        return completion(caller_key_id=caller.key_id, key=key, status=status, body=body, now=now)
+    def complete(status: int, body: str, record_id: str) -> Callable[[Connection], None]:
+        return completion(caller_key_id=caller.key_id, key=key, status=status, body=body, record_id=record_id, now=now)
 
     try:
         status, body = await run(complete)

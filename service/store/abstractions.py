@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.errors import StoreUnavailable
-from service.store.chain import NewEntry, append_locked, lock_head
+from service.errors import AlreadyAuthorised, StoreUnavailable
+from service.store.chain import NewEntry, append_in
 from service.store.records import AuditStore
 from service.store.tables import abstractions
 
@@ -61,7 +61,11 @@ class AbstractionStore:
         caller_role: str,
         caller_key_id: str,
     ) -> dict[str, Any] | None:
-        """Mark it authorised and record who and why, in one transaction with its audit entry."""
+        """Mark it authorised and record who and why, in one transaction with its audit entry.
+
+        The change is one conditional update (only a pending abstraction is authorised), so of
+        several authorisations sent at once exactly one succeeds. None when there is no such
+        abstraction; AlreadyAuthorised when it was authorised first by someone else."""
         changes: dict[str, Any] = {
             "status": "authorised",
             "authorised_by": authorised_by,
@@ -72,12 +76,20 @@ class AbstractionStore:
             changes["hours"] = hours
         try:
             with self.engine.begin() as connection:
-                head = lock_head(connection, now)
+                changed = connection.execute(
+                    update(_abstractions)
+                    .where(_abstractions.c.id == abstraction_id, _abstractions.c.status == "pending")
+                    .values(**changes)
+                ).rowcount
                 current = connection.execute(select(_abstractions).where(_abstractions.c.id == abstraction_id)).first()
                 if current is None:
                     return None
-                connection.execute(update(_abstractions).where(_abstractions.c.id == abstraction_id).values(**changes))
-                append_locked(
+                if not changed:
+                    raise AlreadyAuthorised(
+                        f"Abstraction '{abstraction_id}' was already authorised by {current.authorised_by}.",
+                        errors=[{"field": "abstraction_id", "message": "already authorised", "code": "already_authorised"}],
+                    )
+                append_in(
                     connection,
                     [
                         NewEntry(
@@ -93,12 +105,12 @@ class AbstractionStore:
                             response_json=json.dumps({"status": "authorised"}),
                         )
                     ],
-                    head,
+                    now=now,
+                    signing=self.audit.signing,
                 )
-                row = connection.execute(select(_abstractions).where(_abstractions.c.id == abstraction_id)).one()
         except SQLAlchemyError as exc:
             raise StoreUnavailable("The authorisation could not be recorded.") from exc
-        return dict(row._mapping)
+        return dict(current._mapping)
 
     def in_period(self, *, start: datetime, end: datetime, home_lpa: str | None) -> list[dict[str, Any]]:
         """Abstractions that started in [start, end), optionally for one home LPA."""

@@ -1,21 +1,20 @@
-"""The audit chain: canonical digests, and a writer that appends entries by group commit.
+"""The audit chains: entries appended by group commit, one chain per force.
 
-Each entry's digest is sha256(prev_digest + content_digest), where content_digest is sha256 over a
-canonical serialisation of the entry (its kind, id, time, force, task, call, officer, decision,
-policy id, version and digest, caller role, and the exact request and response JSON stored).
+Each entry's digest is sha256(prev_digest + content_digest) (service/store/digests.py), linking it
+to the entry before it in its own force's chain, so a force's records verify alone.
 
-Appending: a per-process writer thread takes every entry waiting, locks the chain head row (one
-UPDATE, so SQLite takes its write lock and PostgreSQL its row lock), numbers and links the entries,
-inserts them and moves the head, and commits once. Only then is each caller released, so nothing
-is acknowledged before it is durable; if the commit fails every caller in the batch gets the error.
-Several processes append safely: the head row serialises them.
+Appending: a per-process writer thread takes every entry waiting and, in one transaction, locks
+the head row of each chain the batch touches (one UPDATE each, in a fixed order; PostgreSQL locks
+only those rows, so forces never wait on each other's chains), numbers and links the entries,
+inserts them, moves the heads, signs a head that has passed a signing interval, and commits once.
+Only then is each caller released, so nothing is acknowledged before it is durable. If the shared
+commit fails, each caller's entries are tried again alone, so only the one that cannot be stored
+fails. Several processes append safely: the head rows serialise them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import queue
 import threading
@@ -28,16 +27,18 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert
 from sqlmodel import SQLModel
 
-GENESIS = "sha256:" + "0" * 64
+from service.store.digests import CURRENT_VERSION, chain_digest, content_digest, genesis, iso_utc, statement
+from service.store.signing import Signer
+
 HEAD_ID = 1
+SERVICE_CHAIN = "~service"  # entries that concern no force
+DEFAULT_SIGN_EVERY = 100
 logger = logging.getLogger("service.store")
 
 
-def iso_utc(moment: datetime) -> str:
-    """A timestamp as stored and hashed: UTC, microseconds, 'Z' (naive values are UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def chain_of(force: str | None) -> str:
+    """The chain an entry of ``force`` belongs to."""
+    return force or SERVICE_CHAIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,10 @@ class NewEntry:
     policy_id: str | None = None
     policy_version: str | None = None
     policy_digest: str | None = None
+    # sha256 of the answer an Idempotency-Key replays, when the request had one.
+    answer_digest: str | None = None
+    # The chain it joins; by default its force's.
+    chain_name: str | None = None
     # Rows for other tables that must commit with this entry, as (table name, values).
     side_rows: tuple[tuple[str, dict[str, Any]], ...] = field(default=(), compare=False)
     # Other statements that must commit with this entry (e.g. completing an idempotency key).
@@ -70,47 +75,24 @@ class NewEntry:
     def __post_init__(self) -> None:
         object.__setattr__(self, "content_digest", content_digest(self))
 
-
-_CANONICAL_FIELDS = (
-    "kind",
-    "id",
-    "force",
-    "task",
-    "call_type",
-    "call_reference",
-    "officer_id",
-    "decision",
-    "parent_id",
-    "policy_id",
-    "policy_version",
-    "policy_digest",
-    "caller_role",
-)
-
-
-def content_digest(entry: object) -> str:
-    """sha256 over the canonical content of an entry (a NewEntry or a stored row)."""
-    meta = {name: getattr(entry, name) for name in _CANONICAL_FIELDS}
-    meta["recorded_at"] = iso_utc(entry.recorded_at)  # type: ignore[attr-defined]
-    canonical = "\n".join(
-        (
-            json.dumps(meta, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
-            entry.request_json,  # type: ignore[attr-defined]
-            entry.response_json,  # type: ignore[attr-defined]
-        )
-    )
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def chain_digest(prev_digest: str, content: str) -> str:
-    """The digest that links an entry to the one before it."""
-    return "sha256:" + hashlib.sha256(f"{prev_digest}|{content}".encode("ascii")).hexdigest()
+    @property
+    def chain(self) -> str:
+        return self.chain_name or chain_of(self.force)
 
 
 @dataclass(frozen=True, slots=True)
 class Appended:
     seq: int
+    chain_seq: int
     digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Signing:
+    """How heads are signed: with ``signer``, whenever a chain passes a multiple of ``every``."""
+
+    signer: Signer
+    every: int = DEFAULT_SIGN_EVERY
 
 
 _RECORD_COLUMNS = (
@@ -134,18 +116,30 @@ _RECORD_COLUMNS = (
     "response_json",
     "prev_digest",
     "digest",
+    "chain",
+    "chain_seq",
+    "digest_version",
+    "answer_digest",
 )
-_LOCK_HEAD = f"UPDATE chain_head SET updated_at = ? WHERE id = {HEAD_ID} RETURNING seq, digest"
+_NEW_CHAIN = (
+    "INSERT INTO audit_chain (chain, seq, digest, signed_seq, updated_at) VALUES (?, 0, ?, 0, ?) ON CONFLICT (chain) DO NOTHING"
+)
+_LOCK_CHAIN = "UPDATE audit_chain SET updated_at = ? WHERE chain = ? RETURNING seq, digest, signed_seq"
 _INSERT_RECORD = f"INSERT INTO audit_record ({', '.join(_RECORD_COLUMNS)}) VALUES ({', '.join('?' for _ in _RECORD_COLUMNS)})"
-_MOVE_HEAD = f"UPDATE chain_head SET seq = ?, digest = ? WHERE id = {HEAD_ID}"
+_MOVE_CHAIN = "UPDATE audit_chain SET seq = ?, digest = ?, signed_seq = ? WHERE chain = ?"
+_INSERT_SIGNATURE = (
+    "INSERT INTO audit_signature (chain, chain_seq, digest, signed_at, key_id, signature, reason) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_NEXT_SEQ_SQLITE = f"UPDATE chain_head SET seq = seq + ?, updated_at = ? WHERE id = {HEAD_ID} RETURNING seq"
+_NEXT_SEQ_POSTGRES = "SELECT nextval('audit_record_seq') FROM generate_series(1, %s)"
 
 # The append path is the hot path of every decision, so it talks to the database driver directly
-# (inside the SQLAlchemy transaction): one UPDATE ... RETURNING takes the lock and reads the head,
-# one executemany inserts the batch, one UPDATE moves the head.
+# (inside the SQLAlchemy transaction): one UPDATE ... RETURNING per chain takes the lock and reads
+# the head, one executemany inserts the batch, one UPDATE per chain moves the head.
 
 
-def _driver_sql(connection: Connection, statement: str) -> str:
-    return statement if connection.dialect.paramstyle == "qmark" else statement.replace("?", "%s")
+def _driver_sql(connection: Connection, sql: str) -> str:
+    return sql if connection.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
 def _driver_time(connection: Connection, moment: datetime) -> object:
@@ -155,28 +149,66 @@ def _driver_time(connection: Connection, moment: datetime) -> object:
     return moment
 
 
-def lock_head(connection: Connection, now: datetime) -> tuple[int, str]:
-    """Take the chain's write lock in this transaction and return the newest (seq, digest)."""
+@dataclass
+class _Head:
+    seq: int
+    digest: str
+    signed_seq: int
+
+
+def lock_chain(connection: Connection, chain: str, now: datetime) -> _Head:
+    """Take ``chain``'s write lock in this transaction (starting the chain if it is new) and return its head."""
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(_driver_sql(connection, _LOCK_HEAD), (_driver_time(connection, now),))
+        when = _driver_time(connection, now)
+        cursor.execute(_driver_sql(connection, _LOCK_CHAIN), (when, chain))
         row = cursor.fetchone()
         if row is None:
-            raise RuntimeError("the chain head row is missing: the schema was not migrated")
-        seq, digest = row
+            cursor.execute(_driver_sql(connection, _NEW_CHAIN), (chain, genesis(chain), when))
+            cursor.execute(_driver_sql(connection, _LOCK_CHAIN), (when, chain))
+            row = cursor.fetchone()
+            if row is None:
+                raise RuntimeError(f"the head of chain {chain!r} could not be created")
     finally:
         cursor.close()
-    return int(seq), digest
+    return _Head(int(row[0]), row[1], int(row[2]))
 
 
-def append_locked(connection: Connection, entries: Sequence[NewEntry], head: tuple[int, str]) -> list[Appended]:
-    """Number, link and insert entries after ``head``, and move the head; the caller holds the lock."""
-    seq, prev = head
+def _next_seqs(connection: Connection, count: int, now: datetime) -> int:
+    """Reserve ``count`` overall sequence numbers; the first of them."""
+    cursor = connection.connection.cursor()
+    try:
+        if connection.dialect.name == "postgresql":
+            cursor.execute(_NEXT_SEQ_POSTGRES, (count,))
+            return min(int(row[0]) for row in cursor.fetchall())
+        cursor.execute(_NEXT_SEQ_SQLITE, (count, _driver_time(connection, now)))
+        row = cursor.fetchone()
+        if row is None:
+            raise RuntimeError("the sequence row is missing: the schema was not migrated")
+        return int(row[0]) - count + 1
+    finally:
+        cursor.close()
+
+
+def append_in(
+    connection: Connection,
+    entries: Sequence[NewEntry],
+    *,
+    now: datetime,
+    signing: Signing | None = None,
+    sign_reason: str | None = None,
+) -> list[Appended]:
+    """Lock each chain the entries join, then number, link and insert them and move the heads, in
+    the caller's transaction. With ``sign_reason``, every head moved is signed whatever the interval."""
+    chains = sorted({entry.chain for entry in entries})
+    heads = {chain: lock_chain(connection, chain, now) for chain in chains}
+    seq = _next_seqs(connection, len(entries), now)
     rows = []
     appended = []
     for entry in entries:
-        seq += 1
-        digest = chain_digest(prev, entry.content_digest)
+        head = heads[entry.chain]
+        head.seq += 1
+        digest = chain_digest(head.digest, entry.content_digest)
         rows.append(
             (
                 seq,
@@ -197,12 +229,17 @@ def append_locked(connection: Connection, entries: Sequence[NewEntry], head: tup
                 entry.caller_key_id,
                 entry.request_json,
                 entry.response_json,
-                prev,
+                head.digest,
                 digest,
+                entry.chain,
+                head.seq,
+                CURRENT_VERSION,
+                entry.answer_digest,
             )
         )
-        appended.append(Appended(seq, digest))
-        prev = digest
+        appended.append(Appended(seq, head.seq, digest))
+        head.digest = digest
+        seq += 1
     cursor = connection.connection.cursor()
     try:
         cursor.executemany(_driver_sql(connection, _INSERT_RECORD), rows)
@@ -215,10 +252,23 @@ def append_locked(connection: Connection, entries: Sequence[NewEntry], head: tup
         for entry in entries:
             for effect in entry.side_effects:
                 effect(connection)
-        cursor.execute(_driver_sql(connection, _MOVE_HEAD), (seq, prev))
+        for chain, head in heads.items():
+            if signing is not None and (sign_reason or head.seq // signing.every > head.signed_seq // signing.every):
+                _sign(cursor, connection, signing.signer, chain, head, now, sign_reason or "interval")
+            cursor.execute(_driver_sql(connection, _MOVE_CHAIN), (head.seq, head.digest, head.signed_seq, chain))
     finally:
         cursor.close()
     return appended
+
+
+def _sign(cursor: Any, connection: Connection, signer: Signer, chain: str, head: _Head, now: datetime, reason: str) -> None:
+    signed_at = iso_utc(now)
+    message = statement(chain=chain, chain_seq=head.seq, digest=head.digest, signed_at=signed_at, key_id=signer.key_id)
+    cursor.execute(
+        _driver_sql(connection, _INSERT_SIGNATURE),
+        (chain, head.seq, head.digest, signed_at, signer.key_id, signer.sign(message), reason),
+    )
+    head.signed_seq = head.seq
 
 
 Done = Callable[[list[Appended] | None, BaseException | None], None]
@@ -232,8 +282,9 @@ class ChainWriter:
     the event loop never parks a thread per request.
     """
 
-    def __init__(self, engine: Engine, *, max_batch: int = 512) -> None:
+    def __init__(self, engine: Engine, *, max_batch: int = 512, signing: Signing | None = None) -> None:
         self._engine = engine
+        self._signing = signing
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[tuple[Sequence[NewEntry], Done] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -313,15 +364,23 @@ class ChainWriter:
 
     def _commit(self, batch: list[tuple[Sequence[NewEntry], Done]]) -> None:
         try:
-            with self._engine.begin() as connection:
-                head = lock_head(connection, datetime.now(UTC))
-                appended = append_locked(connection, [entry for entries, _ in batch for entry in entries], head)
+            appended = self._append([entry for entries, _ in batch for entry in entries])
         except Exception as exc:  # noqa: BLE001 - every waiting caller must hear of the failure
-            logger.error("audit append failed for %d requests: %s", len(batch), type(exc).__name__)
-            for _, done in batch:
-                done(None, exc)
+            if len(batch) == 1:
+                logger.error("audit append failed: %s", type(exc).__name__)
+                batch[0][1](None, exc)
+                return
+            # One caller's entries may be what the store refused: try each caller's alone, so that
+            # only the one that cannot be stored fails.
+            logger.warning("audit append of %d requests failed (%s); appending each alone", len(batch), type(exc).__name__)
+            for item in batch:
+                self._commit([item])
             return
         position = 0
         for entries, done in batch:
             done(appended[position : position + len(entries)], None)
             position += len(entries)
+
+    def _append(self, entries: list[NewEntry]) -> list[Appended]:
+        with self._engine.begin() as connection:
+            return append_in(connection, entries, now=datetime.now(UTC), signing=self._signing)

@@ -10,9 +10,11 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from service.errors import StoreUnavailable
-from service.store.tables import idempotency_keys
+from service.store.digests import sha256
+from service.store.tables import audit_records, idempotency_keys
 
 _keys = idempotency_keys
+_records = audit_records
 # A claim not completed within this time belongs to a request that died before recording anything.
 ABANDONED_AFTER = timedelta(seconds=60)
 # After this a key may be used again for a new request.
@@ -68,9 +70,19 @@ class IdempotencyStore:
                 ).rowcount
                 if retaken:
                     return Claim(claimed=True)
-                row = connection.execute(select(_keys).where(*where)).one()
+                row = connection.execute(
+                    select(_keys, _records.c.answer_digest)
+                    .select_from(_keys.outerjoin(_records, _records.c.id == _keys.c.record_id))
+                    .where(*where)
+                ).one()
         except SQLAlchemyError as exc:
             raise StoreUnavailable("The idempotency key could not be checked; nothing was decided.") from exc
+        if row.status == "done" and row.record_id is not None and sha256(row.response_body or "") != row.answer_digest:
+            # The kept answer is not the one its audit entry vouches for: never replay it.
+            raise StoreUnavailable(
+                "The answer recorded for this Idempotency-Key fails its integrity check and is not replayed; "
+                "an auditor should verify the audit chain. Retry with a new key to decide afresh."
+            )
         return Claim(False, row.request_hash, row.status, row.response_status, row.response_body)
 
     def release(self, *, caller_key_id: str, key: str) -> None:
@@ -86,14 +98,17 @@ class IdempotencyStore:
             pass  # an unreleased claim is taken over once ABANDONED_AFTER has passed
 
 
-def completion(*, caller_key_id: str, key: str, status: int, body: str, now: datetime) -> Callable[[Connection], None]:
-    """The statement that marks the key done with its answer, run in the record's transaction."""
+def completion(
+    *, caller_key_id: str, key: str, status: int, body: str, record_id: str, now: datetime
+) -> Callable[[Connection], None]:
+    """The statement that marks the key done with its answer, run in the transaction of the entry
+    ``record_id``, whose digest covers the answer's digest."""
 
     def complete(connection: Connection) -> None:
         connection.execute(
             update(_keys)
             .where(_keys.c.caller_key_id == caller_key_id, _keys.c.key == key)
-            .values(status="done", response_status=status, response_body=body, updated_at=now)
+            .values(status="done", response_status=status, response_body=body, record_id=record_id, updated_at=now)
         )
 
     return complete

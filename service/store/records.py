@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, and_, delete, func, insert, select
@@ -16,15 +16,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
 from service.errors import InvalidRequest, NotRecorded, StoreUnavailable
-from service.store.chain import Appended, ChainWriter, NewEntry, append_locked, iso_utc, lock_head
+from service.store.chain import Appended, ChainWriter, NewEntry, Signing, append_in, chain_of, lock_chain
 from service.store.database import ping
-from service.store.tables import audit_checkpoints, audit_records
+from service.store.digests import iso_utc, statement
+from service.store.tables import audit_chains, audit_checkpoints, audit_records, audit_signatures
 from service.store.verify import VERIFY_BATCH, VerifyReport, verify_chain
 
 DECISION_KINDS = ("assessment", "escalation")
 
 _records = audit_records
 _checkpoints = audit_checkpoints
+_signatures = audit_signatures
+_chains_table = audit_chains
 T = TypeVar("T")
 
 
@@ -71,12 +74,22 @@ class RecordFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class ChainPurge:
+    chain: str
+    record_id: str
+    purged: int
+    through_chain_seq: int | None
+    checkpoint_digest: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class PurgeReport:
     purge_id: str
     purged: int
     through_seq: int | None
     checkpoint_digest: str | None
     cutoff: datetime
+    chains: tuple[ChainPurge, ...] = ()
 
 
 def encode_cursor(seq: int) -> str:
@@ -103,9 +116,10 @@ def decode_cursor(cursor: str) -> int:
 class AuditStore:
     """Durable, tamper-evident records of every decision."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, signing: Signing | None = None) -> None:
         self.engine = engine
-        self.writer = ChainWriter(engine)
+        self.signing = signing
+        self.writer = ChainWriter(engine, signing=signing)
 
     def close(self) -> None:
         self.writer.close()
@@ -194,20 +208,64 @@ class AuditStore:
 
         return self._reading(read)
 
-    def export(self, *, recorded_from: datetime | None, recorded_to: datetime | None) -> Iterator[dict[str, Any]]:
-        """Every chain entry in a time range, oldest first, with its chain fields."""
-        conditions = []
+    def export(
+        self,
+        *,
+        recorded_from: datetime | None,
+        recorded_to: datetime | None,
+        force: str | None = None,
+        now: datetime | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Chain entries in a time range, oldest first, with everything needed to check them offline:
+        each chain's purge checkpoints and signed checkpoints first, then the entries, then (when
+        the service holds a signing key) a signature over each exported chain's newest entry."""
+        conditions: list[ColumnElement[bool]] = []
         if recorded_from is not None:
             conditions.append(_records.c.recorded_at >= recorded_from)
         if recorded_to is not None:
             conditions.append(_records.c.recorded_at < recorded_to)
-        query = select(_records).where(*conditions).order_by(_records.c.seq)
+        chain_filter = [] if force is None else [_records.c.chain == chain_of(force)]
+        order = [_records.c.chain_seq] if force is not None else [_records.c.seq]
+        query = select(_records).where(*conditions, *chain_filter).order_by(*order)
         with self.engine.connect() as connection:
+            checkpoint_query = select(_checkpoints).order_by(_checkpoints.c.chain, _checkpoints.c.through_chain_seq)
+            signature_query = select(_signatures).order_by(_signatures.c.chain, _signatures.c.chain_seq)
+            if force is not None:
+                checkpoint_query = checkpoint_query.where(_checkpoints.c.chain == chain_of(force))
+                signature_query = signature_query.where(_signatures.c.chain == chain_of(force))
+            for row in connection.execute(checkpoint_query):
+                yield {
+                    "type": "checkpoint",
+                    "chain": row.chain,
+                    "through_chain_seq": int(row.through_chain_seq),
+                    "digest": row.digest,
+                    "purge_record_id": row.purge_record_id,
+                }
+            for row in connection.execute(signature_query):
+                yield _signature_line(row)
+            newest: dict[str, tuple[int, str]] = {}
             result = connection.execution_options(stream_results=True, yield_per=VERIFY_BATCH).execute(query)
             try:
-                yield from (_exported(_stored(row)) for row in result)
+                for row in result:
+                    newest[row.chain] = (int(row.chain_seq), row.digest)
+                    yield _exported(row)
             finally:
                 result.close()
+        if self.signing is not None:
+            signer = self.signing.signer
+            signed_at = iso_utc(now or datetime.now(UTC))
+            for chain, (chain_seq, digest) in sorted(newest.items()):
+                message = statement(chain=chain, chain_seq=chain_seq, digest=digest, signed_at=signed_at, key_id=signer.key_id)
+                yield {
+                    "type": "signature",
+                    "chain": chain,
+                    "chain_seq": chain_seq,
+                    "digest": digest,
+                    "signed_at": signed_at,
+                    "key_id": signer.key_id,
+                    "signature": signer.sign(message),
+                    "reason": "export",
+                }
 
     def decisions_for_replay(
         self, *, force: str, recorded_from: datetime | None, recorded_to: datetime | None, limit: int
@@ -234,75 +292,147 @@ class AuditStore:
 
     # --- verification ----------------------------------------------------------------------
 
-    def verify(self, *, from_seq: int | None = None, to_seq: int | None = None) -> VerifyReport:
-        """Walk the chain (or a range of it) and report the first break, if any."""
-        return self._reading(lambda: verify_chain(self.engine, from_seq, to_seq))
+    def chains(self) -> tuple[str, ...]:
+        """Every chain the store holds."""
+        return self._reading(lambda: _chains(self.engine))
+
+    def verify(self, *, chain: str, from_seq: int | None = None, to_seq: int | None = None) -> VerifyReport:
+        """Walk one chain (or a range of it) and report the first break, if any."""
+        return self._reading(lambda: verify_chain(self.engine, chain, from_seq, to_seq))
 
     # --- retention -------------------------------------------------------------------------
 
     def purge(self, *, cutoff: datetime, now: datetime, caller_role: str, caller_key_id: str, reason: str) -> PurgeReport:
-        """Delete the oldest entries recorded before ``cutoff``, keep a checkpoint, record the purge."""
+        """In every chain, delete the oldest entries recorded before ``cutoff``, keep a checkpoint,
+        and record (and sign) the purge in that chain; each chain in its own transaction."""
         purge_id = str(uuid.uuid4())
+        done = []
         try:
-            with self.engine.begin() as connection:
-                head = lock_head(connection, now)
-                first_kept = connection.execute(select(func.min(_records.c.seq)).where(_records.c.recorded_at >= cutoff)).scalar()
-                bound = (first_kept - 1) if first_kept is not None else head[0]
-                last = connection.execute(
-                    select(_records.c.seq, _records.c.digest)
-                    .where(_records.c.seq <= bound)
-                    .order_by(_records.c.seq.desc())
-                    .limit(1)
-                ).first()
-                purged = 0
-                through_seq = checkpoint_digest = None
-                if last is not None:
-                    through_seq, checkpoint_digest = int(last.seq), last.digest
-                    purged = connection.execute(delete(_records).where(_records.c.seq <= through_seq)).rowcount
-                    connection.execute(
-                        insert(_checkpoints).values(
-                            through_seq=through_seq,
-                            digest=checkpoint_digest,
-                            purged_count=purged,
-                            cutoff=cutoff,
-                            purged_at=now,
-                            purge_record_id=purge_id,
-                        )
-                    )
-                details = {"cutoff": iso_utc(cutoff), "reason": reason}
-                result = {"purged": purged, "through_seq": through_seq, "checkpoint_digest": checkpoint_digest}
-                append_locked(
-                    connection,
-                    [
-                        NewEntry(
-                            id=purge_id,
-                            kind="purge",
-                            recorded_at=now,
-                            caller_role=caller_role,
-                            caller_key_id=caller_key_id,
-                            request_json=json.dumps(details, sort_keys=True),
-                            response_json=json.dumps(result, sort_keys=True),
-                        )
-                    ],
-                    head,
+            for chain in _chains(self.engine):
+                done.append(
+                    self._purge_chain(chain, purge_id, cutoff=cutoff, now=now, caller=(caller_role, caller_key_id), reason=reason)
                 )
         except SQLAlchemyError as exc:
-            raise StoreUnavailable("The purge could not be completed; nothing was removed.") from exc
-        return PurgeReport(purge_id, purged, through_seq, checkpoint_digest, cutoff)
+            raise StoreUnavailable(
+                f"The purge could not be completed; {len(done)} chain(s) were purged and recorded, the rest are unchanged."
+            ) from exc
+        purged = [item for item in done if item[0].through_chain_seq is not None]
+        last = max(purged, key=lambda item: item[1] or 0, default=None)
+        return PurgeReport(
+            purge_id=purge_id,
+            purged=sum(item[0].purged for item in done),
+            through_seq=last[1] if last else None,
+            checkpoint_digest=last[0].checkpoint_digest if last else None,
+            cutoff=cutoff,
+            chains=tuple(item[0] for item in done),
+        )
+
+    def _purge_chain(
+        self, chain: str, purge_id: str, *, cutoff: datetime, now: datetime, caller: tuple[str, str], reason: str
+    ) -> tuple[ChainPurge, int | None]:
+        record_id = str(uuid.uuid4())
+        in_chain = _records.c.chain == chain
+        with self.engine.begin() as connection:
+            head = lock_chain(connection, chain, now)
+            first_kept = connection.execute(
+                select(func.min(_records.c.chain_seq)).where(in_chain, _records.c.recorded_at >= cutoff)
+            ).scalar()
+            bound = (first_kept - 1) if first_kept is not None else head.seq
+            last = connection.execute(
+                select(_records.c.seq, _records.c.chain_seq, _records.c.digest)
+                .where(in_chain, _records.c.chain_seq <= bound)
+                .order_by(_records.c.chain_seq.desc())
+                .limit(1)
+            ).first()
+            purged = 0
+            through = through_seq = digest = None
+            if last is not None:
+                through, through_seq, digest = int(last.chain_seq), int(last.seq), last.digest
+                purged = connection.execute(delete(_records).where(in_chain, _records.c.chain_seq <= through)).rowcount
+                connection.execute(
+                    insert(_checkpoints).values(
+                        chain=chain,
+                        through_chain_seq=through,
+                        through_seq=through_seq,
+                        digest=digest,
+                        purged_count=purged,
+                        cutoff=cutoff,
+                        purged_at=now,
+                        purge_record_id=record_id,
+                    )
+                )
+            details = {"cutoff": iso_utc(cutoff), "reason": reason, "purge_id": purge_id}
+            result = {"purged": purged, "through_chain_seq": through, "through_seq": through_seq, "checkpoint_digest": digest}
+            append_in(
+                connection,
+                [
+                    NewEntry(
+                        id=record_id,
+                        kind="purge",
+                        recorded_at=now,
+                        force=None if chain.startswith("~") else chain,
+                        chain_name=chain,
+                        caller_role=caller[0],
+                        caller_key_id=caller[1],
+                        request_json=json.dumps(details, sort_keys=True),
+                        response_json=json.dumps(result, sort_keys=True),
+                    )
+                ],
+                now=now,
+                signing=self.signing,
+                sign_reason="purge" if purged else None,
+            )
+        return ChainPurge(chain, record_id, purged, through, digest), through_seq
 
 
-def _exported(stored: StoredRecord) -> dict[str, Any]:
+def _chains(engine: Engine) -> tuple[str, ...]:
+    with engine.connect() as connection:
+        return tuple(row.chain for row in connection.execute(select(_chains_table.c.chain).order_by(_chains_table.c.chain)))
+
+
+def _signature_line(row: Any) -> dict[str, Any]:
     return {
-        "seq": stored.seq,
-        "id": stored.id,
-        "kind": stored.kind,
-        "recorded_at": iso_utc(stored.recorded_at),
-        "caller_role": stored.caller_role,
-        "parent_id": stored.parent_id,
-        "prev_digest": stored.prev_digest,
-        "digest": stored.digest,
-        "request": stored.request,
-        "response": stored.response,
+        "type": "signature",
+        "chain": row.chain,
+        "chain_seq": int(row.chain_seq),
+        "digest": row.digest,
+        "signed_at": row.signed_at,
+        "key_id": row.key_id,
+        "signature": row.signature,
+        "reason": row.reason,
+    }
+
+
+def _exported(row: Any) -> dict[str, Any]:
+    """An entry as exported: readable, and with the exact stored JSON texts its digest covers."""
+    return {
+        "type": "entry",
+        "seq": int(row.seq),
+        "chain": row.chain,
+        "chain_seq": int(row.chain_seq),
+        "digest_version": int(row.digest_version),
+        "id": row.id,
+        "kind": row.kind,
+        "recorded_at": iso_utc(row.recorded_at),
+        "force": row.force,
+        "task": row.task,
+        "call_type": row.call_type,
+        "call_reference": row.call_reference,
+        "officer_id": row.officer_id,
+        "decision": row.decision,
+        "parent_id": row.parent_id,
+        "policy_id": row.policy_id,
+        "policy_version": row.policy_version,
+        "policy_digest": row.policy_digest,
+        "caller_role": row.caller_role,
+        "caller_key_id": row.caller_key_id,
+        "answer_digest": row.answer_digest,
+        "prev_digest": row.prev_digest,
+        "digest": row.digest,
+        "request": json.loads(row.request_json),
+        "response": json.loads(row.response_json),
+        "request_json": row.request_json,
+        "response_json": row.response_json,
     }
 
 

@@ -27,14 +27,19 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class AuditRecord(SQLModel, table=True):
-    """One entry of the audit chain: an assessment, an escalation, or a purge of old entries.
+    """One entry of an audit chain: an assessment, an escalation, an abstraction or its
+    authorisation, or a purge of old entries.
 
-    ``seq`` numbers entries in commit order without gaps; ``prev_digest`` is the digest of the
-    entry before; ``digest`` covers ``prev_digest`` and the canonical content of this entry.
+    Each force has its own chain: ``chain_seq`` numbers a chain's entries without gaps,
+    ``prev_digest`` is the digest of the chain's entry before, and ``digest`` covers
+    ``prev_digest`` and the canonical content of this entry (``digest_version`` says which
+    canonical form, see service/store/digests.py). ``seq`` numbers every entry of every chain, for
+    listing and paging.
     """
 
     __tablename__ = "audit_record"
     __table_args__ = (
+        Index("ux_audit_record_chain_seq", "chain", "chain_seq", unique=True),
         Index("ix_audit_record_recorded_at", "recorded_at"),
         Index("ix_audit_record_force_seq", "force", "seq"),
         Index("ix_audit_record_officer_seq", "officer_id", "seq"),
@@ -62,10 +67,45 @@ class AuditRecord(SQLModel, table=True):
     response_json: str = Field(sa_column=Column(Text, nullable=False))
     prev_digest: str = Field(max_length=80)
     digest: str = Field(max_length=80)
+    chain: str = Field(max_length=64)
+    chain_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    digest_version: int = Field(sa_column=Column(Integer, nullable=False))
+    answer_digest: str | None = Field(default=None, max_length=80)
+
+
+class AuditChain(SQLModel, table=True):
+    """One row per chain naming its newest entry; a writer locks its chain's row to append, so
+    forces never wait on each other's chains. ``signed_seq`` is the newest entry signed."""
+
+    __tablename__ = "audit_chain"
+
+    chain: str = Field(max_length=64, primary_key=True)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    digest: str = Field(max_length=80)
+    signed_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AuditSignature(SQLModel, table=True):
+    """A signed checkpoint: the service's Ed25519 key says entry ``chain_seq`` of ``chain`` had
+    ``digest`` (see digests.statement for the exact bytes signed)."""
+
+    __tablename__ = "audit_signature"
+    __table_args__ = (Index("ix_audit_signature_chain_seq", "chain", "chain_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chain: str = Field(max_length=64)
+    chain_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    digest: str = Field(max_length=80)
+    signed_at: str = Field(max_length=40)
+    key_id: str = Field(max_length=32)
+    signature: str = Field(max_length=120)
+    reason: str = Field(max_length=16)
 
 
 class ChainHead(SQLModel, table=True):
-    """The single row naming the newest entry of the chain; writers lock it to append."""
+    """The newest sequence number over all chains (SQLite numbers entries from this row; PostgreSQL
+    from the sequence audit_record_seq)."""
 
     __tablename__ = "chain_head"
 
@@ -76,11 +116,14 @@ class ChainHead(SQLModel, table=True):
 
 
 class AuditCheckpoint(SQLModel, table=True):
-    """What a purge removed: entries up to ``through_seq``, the last of which had ``digest``."""
+    """What a purge removed from a chain: its entries up to ``through_chain_seq`` (``through_seq``
+    overall), the last of which had ``digest``. Valid only beside the purge entry that made it."""
 
     __tablename__ = "audit_checkpoint"
 
     id: int | None = Field(default=None, primary_key=True)
+    chain: str = Field(max_length=64)
+    through_chain_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     through_seq: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
     digest: str = Field(max_length=80)
     purged_count: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -131,6 +174,7 @@ class IdempotencyKey(SQLModel, table=True):
     status: str = Field(max_length=16)
     response_status: int | None = Field(default=None)
     response_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    record_id: str | None = Field(default=None, max_length=36)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
@@ -138,6 +182,8 @@ class IdempotencyKey(SQLModel, table=True):
 # The tables as SQLAlchemy Core objects, for the store's queries.
 audit_records: Table = SQLModel.metadata.tables["audit_record"]
 chain_head: Table = SQLModel.metadata.tables["chain_head"]
+audit_chains: Table = SQLModel.metadata.tables["audit_chain"]
+audit_signatures: Table = SQLModel.metadata.tables["audit_signature"]
 audit_checkpoints: Table = SQLModel.metadata.tables["audit_checkpoint"]
 abstractions: Table = SQLModel.metadata.tables["abstraction"]
 idempotency_keys: Table = SQLModel.metadata.tables["idempotency_key"]

@@ -1,8 +1,12 @@
-"""Chain verification: walk the entries in order, checking each digest and each link.
+"""Chain verification: walk one chain's entries in order, checking each digest and each link, then
+the stored rows that the chain vouches for.
 
-An entry is *altered* when its content no longer gives its digest, *missing* when the sequence
-has a gap not covered by a retention checkpoint, and *reordered* when it links to an entry other
-than the one before it.
+An entry is *altered* when its content no longer gives its digest, *missing* when the chain has
+a gap not covered by a retention checkpoint (itself valid only beside the purge entry that made
+it), and *reordered* when it links to an entry other than the one before it. After the walk,
+each abstraction of the chain's force must be what its chain entries say (created, and
+authorised only by a recorded authorisation), and each idempotent answer kept for a retry must
+be the one its entry's digest covers; a signed checkpoint must match the entry it names.
 """
 
 from __future__ import annotations
@@ -10,17 +14,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
-from service.store.chain import GENESIS, HEAD_ID, chain_digest, content_digest
-from service.store.tables import audit_checkpoints, audit_records, chain_head
+from service.store.digests import LEGACY_CHAIN, chain_digest, content_digest, genesis, iso_utc, sha256
+from service.store.tables import abstractions, audit_chains, audit_checkpoints, audit_records, audit_signatures, idempotency_keys
 
 VERIFY_BATCH = 2000
 
 _records = audit_records
-_head = chain_head
+_chains = audit_chains
 _checkpoints = audit_checkpoints
 
 
@@ -33,6 +38,7 @@ class ChainBreak:
 
 @dataclass(frozen=True, slots=True)
 class VerifyReport:
+    chain: str
     intact: bool
     checked: int
     first_seq: int | None
@@ -44,16 +50,18 @@ class VerifyReport:
 
 
 class _ChainWalk:
-    """Checks entries in order: each digest against its content, each link against the entry before."""
+    """Checks a chain's entries in order: each digest against its content, each link against the entry before."""
 
-    def __init__(self, connection: Any, checkpoints: dict[int, Any], expected_prev: str, start: int) -> None:
+    def __init__(self, connection: Connection, chain: str, checkpoints: dict[int, Any], expected_prev: str, start: int) -> None:
         self.connection = connection
+        self.chain = chain
         self.checkpoints = checkpoints
         self.expected_prev = expected_prev
         self.expected_seq = start
         self.checked = 0
         self.first_seq: int | None = None
         self.last_seq: int | None = None
+        self.digests: dict[int, str] = {}
 
     def run(self, rows: Iterable[Any]) -> ChainBreak | None:
         """Walk the rows; the first break found, or None."""
@@ -62,21 +70,23 @@ class _ChainWalk:
             if broken is not None:
                 return broken
             self.checked += 1
-            self.last_seq = int(row.seq)
+            self.last_seq = int(row.chain_seq)
             self.expected_prev = row.digest
             self.expected_seq = self.last_seq + 1
         return None
 
     def _check(self, row: Any) -> ChainBreak | None:
-        seq = int(row.seq)
+        seq = int(row.chain_seq)
         self.first_seq = seq if self.first_seq is None else self.first_seq
         gap = ChainBreak(self.expected_seq, "missing", f"entries {self.expected_seq} to {seq - 1} are missing")
-        if chain_digest(row.prev_digest, content_digest(row)) != row.digest:
+        if chain_digest(row.prev_digest, content_digest(row, int(row.digest_version))) != row.digest:
             return ChainBreak(seq, "altered", "the entry's content or digest no longer matches its digest")
         if row.prev_digest != self.expected_prev:
             if seq != self.expected_seq:
                 return gap
-            elsewhere = self.connection.execute(select(_records.c.seq).where(_records.c.digest == row.prev_digest)).scalar()
+            elsewhere = self.connection.execute(
+                select(_records.c.chain_seq).where(_records.c.chain == self.chain, _records.c.digest == row.prev_digest)
+            ).scalar()
             if elsewhere is not None:
                 return ChainBreak(
                     seq, "reordered", f"entry {seq} follows entry {int(elsewhere)} in the chain, not entry {seq - 1}"
@@ -91,46 +101,54 @@ class _ChainWalk:
         return None
 
 
-def verify_chain(engine: Engine, from_seq: int | None, to_seq: int | None) -> VerifyReport:
-    """Walk the chain (or the range from_seq..to_seq) and report the first break, if any."""
+def verify_chain(engine: Engine, chain: str, from_seq: int | None, to_seq: int | None) -> VerifyReport:
+    """Walk one chain (or its range from_seq..to_seq) and report the first break, if any; a whole
+    walk also checks the rows the chain vouches for."""
+    in_chain = _records.c.chain == chain
     with engine.connect() as connection:
-        head = connection.execute(select(_head.c.seq, _head.c.digest).where(_head.c.id == HEAD_ID)).one()
-        head_seq = int(head.seq)
+        head = connection.execute(select(_chains.c.seq, _chains.c.digest).where(_chains.c.chain == chain)).first()
+        head_seq, head_digest = (int(head.seq), head.digest) if head is not None else (0, genesis(chain))
         checkpoints = {
-            int(row.through_seq): row for row in connection.execute(select(_checkpoints).order_by(_checkpoints.c.through_seq))
+            int(row.through_chain_seq): row
+            for row in connection.execute(select(_checkpoints).where(_checkpoints.c.chain == chain))
         }
-        first_present = connection.execute(select(func.min(_records.c.seq))).scalar()
+        first_present = connection.execute(select(func.min(_records.c.chain_seq)).where(in_chain)).scalar()
         start = from_seq if from_seq is not None else (first_present if first_present is not None else 1)
 
         def report(broken: ChainBreak | None, walk: _ChainWalk | None = None) -> VerifyReport:
             return VerifyReport(
+                chain=chain,
                 intact=broken is None,
                 checked=walk.checked if walk else 0,
                 first_seq=walk.first_seq if walk else None,
                 last_seq=walk.last_seq if walk else None,
                 head_seq=head_seq,
-                head_digest=head.digest,
+                head_digest=head_digest,
                 checkpoint_seq=max(checkpoints) if checkpoints else None,
                 broken=broken,
             )
 
         # What the first entry walked must link to: the genesis, a purge checkpoint, or the entry before.
         if start == 1:
-            expected_prev: str = GENESIS
+            expected_prev: str = genesis(chain)
         elif start - 1 in checkpoints and (first_present is None or start <= first_present):
-            expected_prev = checkpoints[start - 1].digest
+            checkpoint = checkpoints[start - 1]
+            problem = _check_checkpoint(connection, chain, checkpoint)
+            if problem:
+                return report(ChainBreak(start, "missing", problem))
+            expected_prev = checkpoint.digest
         else:
-            before = connection.execute(select(_records.c.digest).where(_records.c.seq == start - 1)).scalar()
+            before = connection.execute(select(_records.c.digest).where(in_chain, _records.c.chain_seq == start - 1)).scalar()
             if before is None:
                 return report(
                     ChainBreak(start, "missing", f"entry {start - 1} is neither present nor covered by a purge checkpoint")
                 )
             expected_prev = before
 
-        conditions = [_records.c.seq >= start] + ([_records.c.seq <= to_seq] if to_seq is not None else [])
-        walk = _ChainWalk(connection, checkpoints, expected_prev, start)
+        conditions = [in_chain, _records.c.chain_seq >= start] + ([_records.c.chain_seq <= to_seq] if to_seq is not None else [])
+        walk = _ChainWalk(connection, chain, checkpoints, expected_prev, start)
         rows = connection.execution_options(stream_results=True, yield_per=VERIFY_BATCH).execute(
-            select(_records).where(*conditions).order_by(_records.c.seq)
+            select(_records).where(*conditions).order_by(_records.c.chain_seq)
         )
         try:
             broken = walk.run(rows)
@@ -142,18 +160,164 @@ def verify_chain(engine: Engine, from_seq: int | None, to_seq: int | None) -> Ve
         if end >= start and (walk.last_seq is None or walk.last_seq < end):
             first_missing = start if walk.last_seq is None else walk.last_seq + 1
             return report(ChainBreak(first_missing, "missing", f"entries {first_missing} to {end} are missing"), walk)
-        if walk.last_seq == head_seq and walk.expected_prev != head.digest:
+        if walk.last_seq == head_seq and walk.expected_prev != head_digest:
             return report(ChainBreak(head_seq, "altered", "the newest entry does not match the chain head"), walk)
-        return report(None, walk)
+        if from_seq is None and to_seq is None:
+            broken = _check_signatures(connection, chain) or _check_vouched_rows(connection, chain)
+        return report(broken, walk)
+
+
+def _check_checkpoint(connection: Connection, chain: str, checkpoint: Any) -> str | None:
+    """A checkpoint stands only beside the purge entry that made it, which must name it exactly."""
+    entry = connection.execute(
+        select(_records.c.kind, _records.c.response_json).where(
+            _records.c.id == checkpoint.purge_record_id, _records.c.chain == chain
+        )
+    ).first()
+    through = int(checkpoint.through_chain_seq)
+    if entry is None or entry.kind != "purge":
+        return f"the checkpoint through entry {through} has no purge entry in the chain, so it does not account for the entries before"
+    result = json.loads(entry.response_json)
+    recorded_through = result.get("through_chain_seq", result.get("through_seq"))
+    if recorded_through != through or result.get("checkpoint_digest") != checkpoint.digest:
+        return f"the checkpoint through entry {through} differs from the purge entry that made it"
+    return None
 
 
 def _check_purge_entry(row: Any, checkpoints: dict[int, Any]) -> str | None:
     """A purge entry must agree with the checkpoint it left behind."""
     result = json.loads(row.response_json)
-    through = result.get("through_seq")
+    through = result.get("through_chain_seq", result.get("through_seq"))
     if through is None:
         return None
     checkpoint = checkpoints.get(int(through))
-    if checkpoint is None or checkpoint.digest != result.get("checkpoint_digest"):
+    if checkpoint is None:
+        return None  # a later purge removed it with the entries it covered
+    if checkpoint.digest != result.get("checkpoint_digest"):
         return f"the purge through entry {through} has no matching checkpoint"
     return None
+
+
+def _check_signatures(connection: Connection, chain: str) -> ChainBreak | None:
+    """Each stored signed checkpoint names the digest its entry still has (the signature itself is
+    checked against the public key by whoever holds it: see the offline verifier)."""
+    signatures = audit_signatures
+    rows = connection.execute(
+        select(signatures.c.chain_seq, signatures.c.digest, _records.c.digest.label("entry_digest"))
+        .join(_records, (_records.c.chain == signatures.c.chain) & (_records.c.chain_seq == signatures.c.chain_seq))
+        .where(signatures.c.chain == chain)
+    )
+    for row in rows:
+        if row.digest != row.entry_digest:
+            return ChainBreak(int(row.chain_seq), "altered", "the entry no longer has the digest its signed checkpoint names")
+    return None
+
+
+def _check_vouched_rows(connection: Connection, chain: str) -> ChainBreak | None:
+    """Rows kept beside the chain must be what their entries say (entries written before one chain
+    per force are in the shared chain; rows older than a purge may have lost their entries)."""
+    chains = (chain, LEGACY_CHAIN)
+    entries = {
+        row.id: row
+        for row in connection.execute(
+            select(
+                _records.c.id,
+                _records.c.chain_seq,
+                _records.c.kind,
+                _records.c.parent_id,
+                _records.c.request_json,
+                _records.c.response_json,
+                _records.c.answer_digest,
+            ).where(
+                _records.c.chain.in_(chains), _records.c.kind.in_(("abstraction", "authorisation", "assessment", "escalation"))
+            )
+        )
+    }
+    purged_before = connection.execute(select(func.max(_checkpoints.c.cutoff)).where(_checkpoints.c.chain.in_(chains))).scalar()
+    authorisations = {row.parent_id: row for row in entries.values() if row.kind == "authorisation"}
+    for row in connection.execute(select(abstractions).where(abstractions.c.force == chain)):
+        if purged_before is not None and row.recorded_at < purged_before:
+            continue  # its entries may have gone with the purge; the purge's checkpoint accounts for them
+        problem = _abstraction_problem(row, entries, authorisations.get(row.id))
+        if problem:
+            created = entries.get(row.id) or entries.get(row.assessment_id)
+            return ChainBreak(int(created.chain_seq) if created is not None else 0, "altered", f"abstraction {row.id}: {problem}")
+    keys = idempotency_keys
+    for row in connection.execute(
+        select(keys.c.key, keys.c.record_id, keys.c.response_body).where(keys.c.status == "done", keys.c.record_id.is_not(None))
+    ):
+        entry = entries.get(row.record_id)
+        if entry is None:
+            continue  # another chain's, or purged with its entry
+        if entry.answer_digest is None or sha256(row.response_body or "") != entry.answer_digest:
+            return ChainBreak(
+                int(entry.chain_seq), "altered", f"the answer kept for Idempotency-Key {row.key!r} is not the one recorded"
+            )
+    return None
+
+
+_CREATED_FIELDS = (
+    "force",
+    "officer_id",
+    "home_lpa",
+    "home_neighbourhood",
+    "lpa",
+    "neighbourhood",
+    "reason",
+    "description",
+    "source",
+)
+
+
+def _abstraction_problem(row: Any, entries: dict[str, Any], authorisation: Any | None) -> str | None:
+    created = entries.get(row.id)
+    if created is not None and created.kind == "abstraction":
+        recorded = json.loads(created.request_json)
+        for name in (*_CREATED_FIELDS, "started_at", "assessment_id"):
+            value = getattr(row, name)
+            if _plain(value) != _plain(recorded.get(name)):
+                return f"its {name} is not what was recorded"
+        if authorisation is None and _plain(row.hours) != _plain(recorded.get("hours")):
+            return "its hours are not what was recorded"
+    elif row.assessment_id is None or row.assessment_id not in entries:
+        return "no entry of the chain records it"
+    else:
+        decision = json.loads(entries[row.assessment_id].response_json)
+        if decision.get("abstraction_id") != row.id:
+            return "the decision it names did not create it"
+        officer = json.loads(entries[row.assessment_id].request_json).get("officer", {})
+        location = json.loads(entries[row.assessment_id].request_json).get("location", {})
+        for name, recorded in (
+            ("officer_id", officer.get("id")),
+            ("home_lpa", officer.get("home_lpa")),
+            ("home_neighbourhood", officer.get("home_neighbourhood")),
+            ("lpa", location.get("lpa")),
+            ("neighbourhood", location.get("neighbourhood")),
+        ):
+            if getattr(row, name) != recorded:
+                return f"its {name} is not what the decision that created it recorded"
+    if authorisation is None:
+        if row.status != "pending" or row.authorised_by is not None or row.authorised_at is not None:
+            return "it is marked authorised but the chain records no authorisation"
+        return None
+    change = json.loads(authorisation.request_json)
+    for name in ("status", "authorised_by", "justification", "authorised_at"):
+        if _plain(getattr(row, name)) != _plain(change.get(name)):
+            return f"its {name} is not what the recorded authorisation says"
+    if "hours" in change and _plain(row.hours) != _plain(change["hours"]):
+        return "its hours are not what the recorded authorisation says"
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """Values compared across the row and its JSON record: times as UTC text, numbers as floats."""
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            return iso_utc(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return value

@@ -179,15 +179,16 @@ def test_out_of_area_deployment_creates_a_pending_abstraction_that_can_be_author
         json={"authorised_by": "x", "justification": "y"},
         headers=headers("planner"),
     )
-    assert again.status_code == 422
+    assert again.status_code == 409 and again.json()["errors"][0]["code"] == "already_authorised"
+    assert "PS 2211 Khan" in again.json()["detail"]
     east = next(
         row
         for row in client.get("/v1/reports/abstractions", params={"month": month}, headers=headers("planner")).json()["lpas"]
         if row["lpa"] == "birmingham-east"
     )
     assert east["unauthorised"] == 0 and east["hours"] == 3.5
-    exported = [json.loads(line) for line in client.get("/v1/audit/export", headers=headers("auditor")).text.splitlines()]
-    assert [e["kind"] for e in exported] == ["assessment", "authorisation"]
+    lines = [json.loads(line) for line in client.get("/v1/audit/export", headers=headers("auditor")).text.splitlines()]
+    assert [e["kind"] for e in lines if e["type"] == "entry"] == ["assessment", "authorisation"]
     assert client.get("/v1/audit/verify", headers=headers("auditor")).json()["status"] == "intact"
 
 

@@ -44,10 +44,16 @@ def execute(database_url: str, *statements: str) -> None:
     engine.dispose()
 
 
-def verify(client: TestClient, **params: int) -> dict:
-    response = client.get("/v1/audit/verify", params=params, headers=headers("auditor"))
+def verify(client: TestClient, force: str = "west-midlands", **params: int) -> dict:
+    """The report on one force's chain."""
+    response = client.get("/v1/audit/verify", params={"force": force, **params}, headers=headers("auditor"))
     assert response.status_code == 200, response.text
-    return response.json()
+    body = response.json()
+    (report,) = body["chains"]
+    assert report["chain"] == force and report["status"] == body["status"]
+    if report["broken"] is not None:
+        assert report["broken"].pop("chain") == force
+    return report
 
 
 @pytest.fixture
@@ -95,11 +101,11 @@ def test_deleted_and_renumbered_row_is_detected(client: TestClient, database_url
     execute(
         database_url,
         "DELETE FROM audit_record WHERE seq = 2",
-        "UPDATE audit_record SET seq = seq - 1 WHERE seq = 3",
-        "UPDATE audit_record SET seq = seq - 1 WHERE seq = 4",
-        "UPDATE audit_record SET seq = seq - 1 WHERE seq = 5",
-        "UPDATE audit_record SET seq = seq - 1 WHERE seq = 6",
-        "UPDATE chain_head SET seq = 5",
+        "UPDATE audit_record SET chain_seq = chain_seq - 1 WHERE seq = 3",
+        "UPDATE audit_record SET chain_seq = chain_seq - 1 WHERE seq = 4",
+        "UPDATE audit_record SET chain_seq = chain_seq - 1 WHERE seq = 5",
+        "UPDATE audit_record SET chain_seq = chain_seq - 1 WHERE seq = 6",
+        "UPDATE audit_chain SET seq = 5",
     )
     broken = verify(client)["broken"]
     assert broken["seq"] == 2 and broken["kind"] == "missing"
@@ -108,9 +114,9 @@ def test_deleted_and_renumbered_row_is_detected(client: TestClient, database_url
 def test_swapped_rows_are_detected(client: TestClient, database_url: str, six: list[dict]) -> None:
     execute(
         database_url,
-        "UPDATE audit_record SET seq = -1 WHERE seq = 2",
-        "UPDATE audit_record SET seq = 2 WHERE seq = 3",
-        "UPDATE audit_record SET seq = 3 WHERE seq = -1",
+        "UPDATE audit_record SET chain_seq = -1 WHERE chain_seq = 2",
+        "UPDATE audit_record SET chain_seq = 2 WHERE chain_seq = 3",
+        "UPDATE audit_record SET chain_seq = 3 WHERE chain_seq = -1",
     )
     broken = verify(client)["broken"]
     assert broken["seq"] == 2 and broken["kind"] == "reordered"
@@ -189,11 +195,23 @@ def test_export_is_ndjson_with_chain_fields(client: TestClient, six: list[dict])
     response = client.get("/v1/audit/export", headers=headers("auditor"))
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/x-ndjson")
     lines = [json.loads(line) for line in response.text.splitlines()]
-    assert [line["seq"] for line in lines] == [1, 2, 3, 4, 5, 6]
-    assert lines[1]["prev_digest"] == lines[0]["digest"]
-    assert lines[0]["response"]["assessment_id"] == six[0]["assessment_id"]
+    entries = [line for line in lines if line["type"] == "entry"]
+    assert [line["seq"] for line in entries] == [1, 2, 3, 4, 5, 6]
+    assert [line["chain_seq"] for line in entries] == [1, 2, 3, 4, 5, 6] and {line["chain"] for line in entries} == {
+        "west-midlands"
+    }
+    assert entries[1]["prev_digest"] == entries[0]["digest"]
+    assert entries[0]["response"]["assessment_id"] == six[0]["assessment_id"]
+    assert json.loads(entries[0]["response_json"]) == entries[0]["response"]
+    # The export ends with a signature over the chain's newest entry, made as it was exported.
+    (head,) = [line for line in lines if line["type"] == "signature" and line["reason"] == "export"]
+    assert (head["chain"], head["chain_seq"], head["digest"]) == ("west-midlands", 6, entries[-1]["digest"])
+    assert lines[-1] == head
     later = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
-    assert client.get("/v1/audit/export", params={"from": later}, headers=headers("auditor")).text == ""
+    assert [
+        json.loads(line)["type"]
+        for line in client.get("/v1/audit/export", params={"from": later}, headers=headers("auditor")).text.splitlines()
+    ] == []
 
 
 # --- retention ------------------------------------------------------------------------------
@@ -238,13 +256,20 @@ def test_purge_keeps_what_remains_verifiable_and_is_recorded(clocked: tuple[Test
         assert client.get(f"/v1/assessments/{assessment_id}", headers=headers("auditor")).status_code == 200
     report = verify(client)
     assert report["status"] == "intact" and report["checkpoint_seq"] == 3 and report["checked"] == 3
-    exported = [json.loads(line) for line in client.get("/v1/audit/export", headers=headers("auditor")).text.splitlines()]
+    lines = [json.loads(line) for line in client.get("/v1/audit/export", headers=headers("auditor")).text.splitlines()]
+    exported = [line for line in lines if line["type"] == "entry"]
     assert exported[-1]["kind"] == "purge" and exported[-1]["response"]["purged"] == 3
+    # The purge left a checkpoint and signed the chain's head as it stood after it.
+    (checkpoint,) = [line for line in lines if line["type"] == "checkpoint"]
+    assert checkpoint["through_chain_seq"] == 3 and checkpoint["purge_record_id"] == exported[-1]["id"]
+    assert [(s["chain_seq"], s["digest"]) for s in lines if s["type"] == "signature" and s["reason"] == "purge"] == [
+        (exported[-1]["chain_seq"], exported[-1]["digest"])
+    ]
     assert exported[-1]["request"]["reason"] == "Records Review, Retention and Disposal"
     # Nothing to purge the second time, and the chain still verifies.
     again = client.post("/v1/audit/purge", json={"reason": "again"}, headers=headers("admin")).json()
     assert again["purged"] == 0 and verify(client)["status"] == "intact"
-    execute(database_url, "UPDATE audit_checkpoint SET digest = 'sha256:forged' WHERE through_seq = 3")
+    execute(database_url, "UPDATE audit_checkpoint SET digest = 'sha256:forged' WHERE through_chain_seq = 3")
     assert verify(client)["status"] == "broken"
 
 

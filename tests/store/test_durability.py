@@ -58,7 +58,8 @@ def test_four_workers_and_concurrent_clients_keep_one_chain_on_postgres() -> Non
         statuses = {httpx.get(f"{base}/v1/assessments/{i}", headers=AUDITOR).status_code for i in ids[::25]}
     assert len(set(ids)) == clients * per_client
     assert report["status"] == "intact", report
-    assert report["checked"] == report["head_seq"] == clients * per_client
+    (chain,) = report["chains"]  # every decision was for one force: one chain, appended by four processes
+    assert report["checked"] == chain["head_seq"] == clients * per_client
     assert statuses == {200}
 
 
@@ -123,6 +124,6 @@ def test_schema_check_mode_refuses_an_unmigrated_store_and_the_migrate_command_f
     migrated = subprocess.run(
         [str(VENV_BIN / "python"), "-m", "service.store.migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
-    assert migrated.returncode == 0 and "0003_idempotency" in migrated.stdout
+    assert migrated.returncode == 0 and "0004_chain_per_force" in migrated.stdout
     with running(url, MIGRATE_ON_START="false") as (base, _process):
         assert httpx.get(f"{base}/readyz").status_code == 200

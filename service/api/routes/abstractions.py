@@ -52,8 +52,8 @@ def create_abstraction(
     "/v1/abstractions/{abstraction_id}/authorisation",
     response_model=AbstractionOut,
     summary="Authorise an abstraction",
-    description="For the supervisor: who authorised the abstraction and why, and how long it lasted if known (WMP 1.3: authorised, justified and recorded).",
-    responses=problems(401, 403, 404, 422, 503),
+    description="For the supervisor: who authorised the abstraction and why, and how long it lasted if known (WMP 1.3: authorised, justified and recorded). An abstraction is authorised once: a second authorisation, even one sent at the same moment, is a 409 `already_authorised` naming who authorised it.",
+    responses=problems(401, 403, 404, 409, 422, 503),
 )
 def authorise(
     abstraction_id: AbstractionId,

@@ -5,16 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from service.actions.audit import export_lines, purge_records, verify_chain
-from service.api.deps import ClockDep, Exporter, Purger, SettingsDep, StoreDep, Verifier
+from service.actions.audit import export_lines, public_keys, purge_records, verify_chains
+from service.api.deps import AnyRole, ClockDep, Exporter, Purger, SettingsDep, StoreDep, Verifier
 from service.api.responses import problems
-from service.api.schemas.audit import PurgeOut, PurgeRequest, VerifyOut
+from service.api.schemas.audit import PublicKeysOut, PurgeOut, PurgeRequest, VerifyOut
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 MAX_SEQ = 2**63 - 1  # sequence numbers are 64-bit integers in the store
+CHAIN_PATTERN = r"^~?[a-z0-9][a-z0-9-]{0,62}$"
+ForceQuery = Annotated[
+    str | None,
+    Query(
+        pattern=CHAIN_PATTERN,
+        max_length=64,
+        description="The force whose chain to check or export (e.g. `kent`); `~shared` is the chain every force "
+        "shared before one chain per force. Without it, every chain.",
+    ),
+]
 
 
 @router.get(
@@ -22,27 +32,33 @@ MAX_SEQ = 2**63 - 1  # sequence numbers are 64-bit integers in the store
     response_model=VerifyOut,
     summary="Verify the audit chain",
     description=(
-        "For professional standards: recomputes every record's digest and link, in order, and reports the chain "
-        "intact or the first record where it breaks and how (altered, missing, reordered). Give `from_seq` and "
-        "`to_seq` to check a range."
+        "For professional standards: each force's records form their own chain. Recomputes every entry's digest "
+        "and link, in order, and reports each chain intact or the first entry where it breaks and how (altered, "
+        "missing, reordered); a whole chain's check also compares the abstractions, idempotent answers and signed "
+        "checkpoints kept beside it with what its entries say. Give `force`, and optionally `from_seq` and `to_seq` "
+        "(positions in that force's chain), to check one chain or a range of it."
     ),
-    responses=problems(401, 403, 422, 503),
+    responses=problems(401, 403, 404, 422, 503),
 )
 def verify(
     caller: Verifier,
     store: StoreDep,
-    from_seq: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="First sequence number to check.")] = None,
-    to_seq: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="Last sequence number to check.")] = None,
+    force: ForceQuery = None,
+    from_seq: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="First position in the force's chain to check.")] = None,
+    to_seq: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="Last position in the force's chain to check.")] = None,
 ) -> VerifyOut:
-    return verify_chain(store, from_seq=from_seq, to_seq=to_seq)
+    return verify_chains(store, force=force, from_seq=from_seq, to_seq=to_seq)
 
 
 @router.get(
     "/export",
     summary="Export the audit trail as NDJSON",
     description=(
-        "For auditors: every record recorded in the time range, oldest first, one JSON object per line with its "
-        "sequence number, digests, request and response, so the chain can be checked offline."
+        "For auditors: one JSON object per line, each with a `type`: the chains' purge checkpoints (`checkpoint`) "
+        "and signed checkpoints (`signature`), then every entry recorded in the time range (`entry`, with its chain, "
+        "position, digests and the exact request and response texts its digest covers), then a signature over each "
+        "exported chain's newest entry made at export time. `python -m service.cli.audit verify-export FILE "
+        "--public-key KEY` checks a file offline, with neither the service nor the database."
     ),
     responses={
         200: {"content": {"application/x-ndjson": {}}, "description": "One record per line."},
@@ -54,8 +70,26 @@ def export(
     store: StoreDep,
     from_: Annotated[datetime | None, Query(alias="from", description="Recorded at or after (ISO 8601).")] = None,
     to: Annotated[datetime | None, Query(description="Recorded before (ISO 8601).")] = None,
+    force: ForceQuery = None,
 ) -> StreamingResponse:
-    return StreamingResponse(export_lines(store, recorded_from=from_, recorded_to=to), media_type="application/x-ndjson")
+    return StreamingResponse(
+        export_lines(store, recorded_from=from_, recorded_to=to, force=force), media_type="application/x-ndjson"
+    )
+
+
+@router.get(
+    "/public-keys",
+    response_model=PublicKeysOut,
+    summary="The keys that sign audit checkpoints",
+    description=(
+        "The Ed25519 public keys whose signatures appear in exports (signed checkpoints every AUDIT_SIGN_EVERY entries "
+        "of a chain, at each purge, and over each chain's newest entry at export time). Keep a copy outside this "
+        "service: the offline verifier checks an export against it."
+    ),
+    responses=problems(401, 503),
+)
+def signing_keys(caller: AnyRole, request: Request, settings: SettingsDep) -> PublicKeysOut:
+    return public_keys(request.app.state.signing, settings.audit_previous_public_keys)
 
 
 @router.post(

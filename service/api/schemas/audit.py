@@ -11,12 +11,14 @@ from service.api.schemas.common import Out, Strict
 
 
 class ChainBreakOut(Out):
-    seq: int
+    chain: str = Field(description="The chain (force) where the break is.")
+    seq: int = Field(description="The position in that chain of the first entry that does not verify.")
     kind: Literal["altered", "missing", "reordered"]
     detail: str
 
 
-class VerifyOut(Out):
+class ChainVerifyOut(Out):
+    chain: str = Field(description="The force whose chain this is; `~shared` holds entries written before one chain per force.")
     status: Literal["intact", "broken"]
     checked: int
     first_seq: int | None
@@ -27,14 +29,41 @@ class VerifyOut(Out):
     broken: ChainBreakOut | None
 
 
+class VerifyOut(Out):
+    status: Literal["intact", "broken"] = Field(description="Intact when every chain checked is.")
+    checked: int = Field(description="Entries checked, over every chain checked.")
+    broken: ChainBreakOut | None = Field(description="The first break found, if any.")
+    chains: list[ChainVerifyOut] = Field(description="One report per chain checked (one per force).")
+
+
+class PublicKeyOut(Out):
+    key_id: str = Field(description="First 16 hex digits of the sha256 of the raw public key; signatures name it.")
+    algorithm: Literal["Ed25519"]
+    public_key: str = Field(description="Base64 of the 32 raw bytes of the Ed25519 public key.")
+    current: bool = Field(description="True for the key that signs now; retired keys stay listed for older signatures.")
+
+
+class PublicKeysOut(Out):
+    keys: list[PublicKeyOut]
+
+
 class PurgeRequest(Strict):
     older_than_days: int | None = Field(default=None, ge=1, le=36500, description="Defaults to RETENTION_DAYS.")
     reason: str = Field(min_length=1, max_length=500, description="Why, e.g. the force's retention schedule.")
 
 
+class ChainPurgeOut(Out):
+    chain: str
+    record_id: str = Field(description="The purge entry recorded in this chain.")
+    purged: int
+    through_chain_seq: int | None = Field(description="The last entry of this chain removed, if any.")
+    checkpoint_digest: str | None
+
+
 class PurgeOut(Out):
     purge_id: str
-    purged: int
-    through_seq: int | None
-    checkpoint_digest: str | None
+    purged: int = Field(description="Entries removed, over every chain.")
+    through_seq: int | None = Field(description="The newest entry removed, numbered over every chain.")
+    checkpoint_digest: str | None = Field(description="The digest of that entry, kept in its chain's checkpoint.")
     cutoff: datetime
+    chains: list[ChainPurgeOut] = Field(description="What the purge did in each chain; each chain records its own purge entry.")
