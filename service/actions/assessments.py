@@ -41,6 +41,8 @@ def read_assessment(store: AuditStore, assessment_id: str, *, caller: Caller) ->
         assessment_id=stored.id,
         kind=stored.kind,
         sequence=stored.seq,
+        chain=stored.chain,
+        chain_sequence=stored.chain_seq,
         recorded_at=stored.recorded_at,
         caller_role=stored.caller_role,
         parent_id=stored.parent_id,

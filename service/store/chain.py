@@ -89,7 +89,7 @@ class Appended:
 
 @dataclass(frozen=True, slots=True)
 class Signing:
-    """How heads are signed: with ``signer``, whenever a chain passes a multiple of ``every``."""
+    """How entries are signed: with ``signer``, the entry at each multiple of ``every`` in its chain."""
 
     signer: Signer
     every: int = DEFAULT_SIGN_EVERY
@@ -199,16 +199,20 @@ def append_in(
     sign_reason: str | None = None,
 ) -> list[Appended]:
     """Lock each chain the entries join, then number, link and insert them and move the heads, in
-    the caller's transaction. With ``sign_reason``, every head moved is signed whatever the interval."""
+    the caller's transaction. Every entry at a multiple of the signing interval is signed; with
+    ``sign_reason``, so is every head moved (a purge)."""
     chains = sorted({entry.chain for entry in entries})
     heads = {chain: lock_chain(connection, chain, now) for chain in chains}
     seq = _next_seqs(connection, len(entries), now)
     rows = []
     appended = []
+    to_sign: list[tuple[str, int, str, str]] = []
     for entry in entries:
         head = heads[entry.chain]
         head.seq += 1
         digest = chain_digest(head.digest, entry.content_digest)
+        if signing is not None and head.seq % signing.every == 0:
+            to_sign.append((entry.chain, head.seq, digest, "interval"))
         rows.append(
             (
                 seq,
@@ -252,23 +256,28 @@ def append_in(
         for entry in entries:
             for effect in entry.side_effects:
                 effect(connection)
+        if signing is not None and sign_reason is not None:
+            to_sign += [(chain, head.seq, head.digest, sign_reason) for chain, head in heads.items() if head.seq % signing.every]
+        for chain, chain_seq, digest, reason in to_sign:
+            assert signing is not None
+            _sign(cursor, connection, signing.signer, chain, chain_seq, digest, now, reason)
+            heads[chain].signed_seq = max(heads[chain].signed_seq, chain_seq)
         for chain, head in heads.items():
-            if signing is not None and (sign_reason or head.seq // signing.every > head.signed_seq // signing.every):
-                _sign(cursor, connection, signing.signer, chain, head, now, sign_reason or "interval")
             cursor.execute(_driver_sql(connection, _MOVE_CHAIN), (head.seq, head.digest, head.signed_seq, chain))
     finally:
         cursor.close()
     return appended
 
 
-def _sign(cursor: Any, connection: Connection, signer: Signer, chain: str, head: _Head, now: datetime, reason: str) -> None:
+def _sign(
+    cursor: Any, connection: Connection, signer: Signer, chain: str, chain_seq: int, digest: str, now: datetime, reason: str
+) -> None:
     signed_at = iso_utc(now)
-    message = statement(chain=chain, chain_seq=head.seq, digest=head.digest, signed_at=signed_at, key_id=signer.key_id)
+    message = statement(chain=chain, chain_seq=chain_seq, digest=digest, signed_at=signed_at, key_id=signer.key_id)
     cursor.execute(
         _driver_sql(connection, _INSERT_SIGNATURE),
-        (chain, head.seq, head.digest, signed_at, signer.key_id, signer.sign(message), reason),
+        (chain, chain_seq, digest, signed_at, signer.key_id, signer.sign(message), reason),
     )
-    head.signed_seq = head.seq
 
 
 Done = Callable[[list[Appended] | None, BaseException | None], None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from service.store.tables import audit_chains, audit_checkpoints, audit_records,
 from service.store.verify import VERIFY_BATCH, VerifyReport, verify_chain
 
 DECISION_KINDS = ("assessment", "escalation")
+logger = logging.getLogger("service.store")
 
 _records = audit_records
 _checkpoints = audit_checkpoints
@@ -35,6 +37,8 @@ T = TypeVar("T")
 class StoredRecord:
     id: str
     seq: int
+    chain: str
+    chain_seq: int
     kind: str
     recorded_at: datetime
     caller_role: str
@@ -227,6 +231,13 @@ class AuditStore:
         chain_filter = [] if force is None else [_records.c.chain == chain_of(force)]
         order = [_records.c.chain_seq] if force is not None else [_records.c.seq]
         query = select(_records).where(*conditions, *chain_filter).order_by(*order)
+        yield {
+            "type": "export",
+            "exported_at": iso_utc(now or datetime.now(UTC)),
+            "force": force,
+            "sign_every": self.signing.every if self.signing is not None else None,
+            "key_id": self.signing.signer.key_id if self.signing is not None else None,
+        }
         with self.engine.connect() as connection:
             checkpoint_query = select(_checkpoints).order_by(_checkpoints.c.chain, _checkpoints.c.through_chain_seq)
             signature_query = select(_signatures).order_by(_signatures.c.chain, _signatures.c.chain_seq)
@@ -313,6 +324,7 @@ class AuditStore:
                     self._purge_chain(chain, purge_id, cutoff=cutoff, now=now, caller=(caller_role, caller_key_id), reason=reason)
                 )
         except SQLAlchemyError as exc:
+            logger.error("purge failed in chain %d: %s", len(done) + 1, exc)
             raise StoreUnavailable(
                 f"The purge could not be completed; {len(done)} chain(s) were purged and recorded, the rest are unchanged."
             ) from exc
@@ -444,6 +456,8 @@ def _stored(row: Any) -> StoredRecord:
     return StoredRecord(
         id=row.id,
         seq=int(row.seq),
+        chain=row.chain,
+        chain_seq=int(row.chain_seq),
         kind=row.kind,
         recorded_at=row.recorded_at,
         caller_role=row.caller_role,

@@ -147,8 +147,11 @@ def verify_chain(engine: Engine, chain: str, from_seq: int | None, to_seq: int |
 
         conditions = [in_chain, _records.c.chain_seq >= start] + ([_records.c.chain_seq <= to_seq] if to_seq is not None else [])
         walk = _ChainWalk(connection, chain, checkpoints, expected_prev, start)
-        rows = connection.execution_options(stream_results=True, yield_per=VERIFY_BATCH).execute(
-            select(_records).where(*conditions).order_by(_records.c.chain_seq)
+        rows = connection.execute(
+            select(_records)
+            .where(*conditions)
+            .order_by(_records.c.chain_seq)
+            .execution_options(stream_results=True, yield_per=VERIFY_BATCH)
         )
         try:
             broken = walk.run(rows)
@@ -206,7 +209,7 @@ def _check_signatures(connection: Connection, chain: str) -> ChainBreak | None:
         select(signatures.c.chain_seq, signatures.c.digest, _records.c.digest.label("entry_digest"))
         .join(_records, (_records.c.chain == signatures.c.chain) & (_records.c.chain_seq == signatures.c.chain_seq))
         .where(signatures.c.chain == chain)
-    )
+    ).all()
     for row in rows:
         if row.digest != row.entry_digest:
             return ChainBreak(int(row.chain_seq), "altered", "the entry no longer has the digest its signed checkpoint names")
@@ -235,7 +238,7 @@ def _check_vouched_rows(connection: Connection, chain: str) -> ChainBreak | None
     }
     purged_before = connection.execute(select(func.max(_checkpoints.c.cutoff)).where(_checkpoints.c.chain.in_(chains))).scalar()
     authorisations = {row.parent_id: row for row in entries.values() if row.kind == "authorisation"}
-    for row in connection.execute(select(abstractions).where(abstractions.c.force == chain)):
+    for row in connection.execute(select(abstractions).where(abstractions.c.force == chain)).all():
         if purged_before is not None and row.recorded_at < purged_before:
             continue  # its entries may have gone with the purge; the purge's checkpoint accounts for them
         problem = _abstraction_problem(row, entries, authorisations.get(row.id))
@@ -245,7 +248,7 @@ def _check_vouched_rows(connection: Connection, chain: str) -> ChainBreak | None
     keys = idempotency_keys
     for row in connection.execute(
         select(keys.c.key, keys.c.record_id, keys.c.response_body).where(keys.c.status == "done", keys.c.record_id.is_not(None))
-    ):
+    ).all():
         entry = entries.get(row.record_id)
         if entry is None:
             continue  # another chain's, or purged with its entry

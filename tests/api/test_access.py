@@ -18,6 +18,7 @@ EXPECTED = {
     ("GET", "/v1/audit/verify"): {"dispatcher": 403, "planner": 403, "auditor": 200, "admin": 200},
     ("GET", "/v1/audit/export"): {"dispatcher": 403, "planner": 403, "auditor": 200, "admin": 200},
     ("POST", "/v1/audit/purge"): {"dispatcher": 403, "planner": 403, "auditor": 403, "admin": 200},
+    ("GET", "/v1/audit/public-keys"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
     ("GET", "/v1/policies"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
     ("GET", "/v1/policies/{force}"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
     ("GET", "/v1/policies/{force}/call-types"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},

@@ -177,11 +177,17 @@ class AssessmentResponse(BaseModel):
 class AssessmentRecordOut(BaseModel):
     assessment_id: str
     kind: Literal["assessment", "escalation"]
-    sequence: int = Field(description="Position in the audit chain.")
+    sequence: int = Field(description="Sequence number over every chain: the order records were committed in.")
+    chain: str = Field(
+        description="The audit chain the record belongs to: its force's (`~shared` for records written before one chain per force)."
+    )
+    chain_sequence: int = Field(
+        description="Position in that chain (GET /v1/audit/verify?force=...&from_seq=... checks from here)."
+    )
     recorded_at: datetime
     caller_role: str
     parent_id: str | None = Field(description="For an escalation, the assessment it follows.")
-    digest: str = Field(description="The record's digest in the audit chain.")
+    digest: str = Field(description="The record's digest in its audit chain.")
     request: dict[str, Any]
     response: AssessmentResponse
 
