@@ -20,6 +20,7 @@ from service.actions.access import Caller, KeyRing, Permission
 from service.actions.decisions import Recording
 from service.actions.idempotency import Completion, run_idempotent
 from service.actions.policies import policy_for
+from service.api.schemas.common import Identifier
 from service.config import Settings
 from service.engine.policy import PolicyRegistry, PolicySet
 from service.errors import Forbidden, Unauthorized
@@ -137,7 +138,9 @@ IdempotencyKeyHeader = Annotated[
         "the same key with a different body is a 422; while the first is still being decided, a 409.",
     ),
 ]
-ForceId = Annotated[str, Path(min_length=1, max_length=64, description="Policy set id", examples=["west-midlands", "kent"])]
+ForceId = Annotated[
+    Identifier, Path(min_length=1, max_length=64, description="Policy set id", examples=["west-midlands", "kent"])
+]
 
 
 async def get_force_policy(force: ForceId, registry: RegistryDep) -> PolicySet:

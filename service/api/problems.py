@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from service.api.schemas.common import text_problem
 from service.errors import PROBLEM_MEDIA_TYPE, InvalidRequest, MethodNotAllowed, NotFound, NotRecorded, ServiceError, field_path
 from service.ops.context import note
 
@@ -36,7 +37,13 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             message = "Unknown field; the contract does not allow it."
         elif error.get("type") == "json_invalid":
             message = f"The body is not valid JSON: {error.get('ctx', {}).get('error', 'parse error')}."
-        errors.append({"field": field_path(where), "message": message, "code": error.get("type", "invalid")})
+        code = error.get("type", "invalid")
+        if code == "string_pattern_mismatch":
+            # Identifiers and free text are checked by pattern; name the character, not the pattern.
+            explained = text_problem(error.get("ctx", {}).get("pattern", ""), error.get("input"))
+            if explained is not None:
+                code, message = explained
+        errors.append({"field": field_path(where), "message": message, "code": code})
     return errors
 
 

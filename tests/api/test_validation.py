@@ -133,7 +133,8 @@ def test_hostile_bodies_get_a_problem_and_record_nothing(
 
 
 def test_unicode_oddities_in_a_description_are_decided_and_recorded_as_sent(sqlite_client: TestClient) -> None:
-    odd = "\u202eright-to-left\u202c \u200bzero-width \u0000nul \U0001f52a knife emoji, Ω≈ç√"
+    # NUL and bidi overrides are refused (tests/api/test_input_bounds.py); everything else is kept as sent.
+    odd = "\u200fright-to-left mark\u200f \u200bzero-width\ttab\r\nnew line \U0001f52a knife emoji, Ω≈ç√"
     response = sqlite_client.post("/v1/assessments", json=changed("call.description", odd), headers=headers("dispatcher"))
     assert response.status_code == 200
     record = sqlite_client.get(f"/v1/assessments/{response.json()['assessment_id']}", headers=headers("auditor")).json()

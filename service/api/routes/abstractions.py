@@ -20,9 +20,12 @@ from service.api.examples import ABSTRACTION_EXAMPLES, AUTHORISATION_EXAMPLES
 from service.api.negotiation import wants_csv
 from service.api.responses import problems
 from service.api.schemas.abstractions import AbstractionIn, AbstractionOut, AbstractionReport, AuthorisationIn
+from service.api.schemas.common import Identifier
 
 router = APIRouter(tags=["abstractions"])
-AbstractionId = Annotated[str, Path(min_length=1, max_length=64)]
+AbstractionId = Annotated[Identifier, Path(min_length=1, max_length=64, description="The abstraction record's id.")]
+# The months the service reports on: 2000-01 to 2099-12.
+MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
 
 
 @router.post(
@@ -81,8 +84,8 @@ def report(
     request: Request,
     caller: ReportReader,
     store: AbstractionStoreDep,
-    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"], description="YYYY-MM")],
-    lpa: Annotated[str | None, Query(max_length=64, description="One home LPA; all when omitted.")] = None,
+    month: Annotated[str, Query(pattern=MONTH_PATTERN, examples=["2026-11"], description="YYYY-MM, from 2000-01 to 2099-12.")],
+    lpa: Annotated[Identifier | None, Query(max_length=64, description="One home LPA; all when omitted.")] = None,
 ) -> AbstractionReport | Response:
     result = abstraction_report(store, month=month, lpa=lpa)
     if wants_csv(request):

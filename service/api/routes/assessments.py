@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Response
@@ -19,8 +22,29 @@ from service.api.schemas.assessments import (
     AssessmentResponse,
     EscalationRequest,
 )
+from service.api.schemas.common import Identifier
+from service.errors import InvalidRequest
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
+MAX_SEQ = 2**63 - 1  # sequence numbers are 64-bit integers in the store
+
+
+def _check_cursor(cursor: str | None) -> None:
+    """A cursor must be one the service issued: URL-safe base64 of {"before": <sequence number>}, nothing else; any
+    other is a 422 naming `cursor` before the store sees it."""
+    if cursor is None:
+        return
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, RecursionError):
+        decoded = None
+    before = decoded.get("before") if isinstance(decoded, dict) and decoded.keys() == {"before"} else None
+    # bool is an int in Python: {"before": true} is not a sequence number.
+    if type(before) is not int or not 1 <= before <= MAX_SEQ:
+        raise InvalidRequest(
+            "The cursor is not one this service issued.",
+            errors=[{"field": "cursor", "message": "malformed cursor; pass next_cursor unchanged", "code": "invalid_cursor"}],
+        )
 
 
 @router.post(
@@ -56,6 +80,7 @@ async def create_assessment(
     responses=problems(401, 403, 422, 503),
 )
 def list_recorded(query: Annotated[AssessmentQuery, Query()], caller: AssessmentReader, store: StoreDep) -> AssessmentPage:
+    _check_cursor(query.cursor)
     return list_assessments(store, query, caller=caller)
 
 
@@ -71,7 +96,7 @@ def list_recorded(query: Annotated[AssessmentQuery, Query()], caller: Assessment
     responses=problems(401, 403, 404, 503),
 )
 def get_assessment(
-    assessment_id: Annotated[str, Path(min_length=1, max_length=64, examples=["8f0c2d9e-4b1a-4c7e-9a55-2f3e1d7c6b10"])],
+    assessment_id: Annotated[Identifier, Path(min_length=1, max_length=64, examples=["8f0c2d9e-4b1a-4c7e-9a55-2f3e1d7c6b10"])],
     caller: AssessmentReader,
     store: StoreDep,
 ) -> AssessmentRecordOut:
@@ -92,7 +117,7 @@ def get_assessment(
     responses=problems(401, 403, 404, 409, 422, 503),
 )
 async def create_escalation(
-    assessment_id: Annotated[str, Path(min_length=1, max_length=64)],
+    assessment_id: Annotated[Identifier, Path(min_length=1, max_length=64, description="The decision the escalation follows.")],
     body: Annotated[EscalationRequest, Body(openapi_examples=ESCALATION_EXAMPLES)],
     caller: Escalator,
     post: DecisionPostDep,

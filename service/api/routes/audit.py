@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
@@ -12,6 +11,8 @@ from service.actions.audit import export_lines, public_keys, purge_records, veri
 from service.api.deps import AnyRole, ClockDep, Exporter, Purger, SettingsDep, StoreDep, Verifier
 from service.api.responses import problems
 from service.api.schemas.audit import PublicKeysOut, PurgeOut, PurgeRequest, VerifyOut
+from service.api.schemas.common import RecordedWindow
+from service.errors import InvalidRequest
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 MAX_SEQ = 2**63 - 1  # sequence numbers are 64-bit integers in the store
@@ -27,6 +28,37 @@ ForceQuery = Annotated[
 ]
 
 
+def _range_error(field: str, message: str, code: str) -> dict[str, Any]:
+    return {"field": f"query.{field}", "message": message, "code": code}
+
+
+def _check_range_order(from_seq: int | None, to_seq: int | None) -> None:
+    if from_seq is not None and to_seq is not None and to_seq < from_seq:
+        raise InvalidRequest(
+            "to_seq is before from_seq.", errors=[_range_error("to_seq", "must be >= from_seq", "invalid_range")]
+        )
+
+
+def _check_range_within_chain(result: VerifyOut, *, from_seq: int | None, to_seq: int | None) -> None:
+    """A range must lie in the chain as it stands: nothing lies beyond its newest entry, and what a purge removed
+    cannot be walked; either would otherwise read as a break in an intact chain."""
+    if (from_seq is None and to_seq is None) or len(result.chains) != 1:
+        return
+    chain = result.chains[0]
+    errors = []
+    for field, seq in (("from_seq", from_seq), ("to_seq", to_seq)):
+        if seq is not None and seq > chain.head_seq:
+            errors.append(_range_error(field, f"must be at most {chain.head_seq}, the chain's newest entry", "beyond_head"))
+    purged = chain.checkpoint_seq
+    if from_seq is not None and purged is not None and from_seq <= purged <= chain.head_seq:
+        message = f"entries up to {purged} were removed by a retention purge; start at {purged + 1} or later"
+        errors.append(_range_error("from_seq", message, "purged"))
+    if errors:
+        raise InvalidRequest(
+            f"The range is outside the {chain.chain} audit chain, which ends at entry {chain.head_seq}.", errors=errors
+        )
+
+
 @router.get(
     "/verify",
     response_model=VerifyOut,
@@ -36,7 +68,8 @@ ForceQuery = Annotated[
         "and link, in order, and reports each chain intact or the first entry where it breaks and how (altered, "
         "missing, reordered); a whole chain's check also compares the abstractions, idempotent answers and signed "
         "checkpoints kept beside it with what its entries say. Give `force`, and optionally `from_seq` and `to_seq` "
-        "(positions in that force's chain), to check one chain or a range of it."
+        "(positions in that force's chain), to check one chain or a range of it; a range beyond the chain's newest "
+        "entry, or starting in entries a retention purge removed, is a 422."
     ),
     responses=problems(401, 403, 404, 422, 503),
 )
@@ -44,10 +77,19 @@ def verify(
     caller: Verifier,
     store: StoreDep,
     force: ForceQuery = None,
-    from_seq: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="First position in the force's chain to check.")] = None,
-    to_seq: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="Last position in the force's chain to check.")] = None,
+    from_seq: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_SEQ, description="First position in the force's chain to check; at most its newest entry."),
+    ] = None,
+    to_seq: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_SEQ, description="Last position in the force's chain to check; from `from_seq` to its newest entry."),
+    ] = None,
 ) -> VerifyOut:
-    return verify_chains(store, force=force, from_seq=from_seq, to_seq=to_seq)
+    _check_range_order(from_seq, to_seq)
+    result = verify_chains(store, force=force, from_seq=from_seq, to_seq=to_seq)
+    _check_range_within_chain(result, from_seq=from_seq, to_seq=to_seq)
+    return result
 
 
 @router.get(
@@ -68,13 +110,11 @@ def verify(
 def export(
     caller: Exporter,
     store: StoreDep,
-    from_: Annotated[datetime | None, Query(alias="from", description="Recorded at or after (ISO 8601).")] = None,
-    to: Annotated[datetime | None, Query(description="Recorded before (ISO 8601).")] = None,
+    window: Annotated[RecordedWindow, Query()],
     force: ForceQuery = None,
 ) -> StreamingResponse:
-    return StreamingResponse(
-        export_lines(store, recorded_from=from_, recorded_to=to, force=force), media_type="application/x-ndjson"
-    )
+    lines = export_lines(store, recorded_from=window.from_, recorded_to=window.to, force=force)
+    return StreamingResponse(lines, media_type="application/x-ndjson")
 
 
 @router.get(

@@ -7,27 +7,27 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.schemas.common import ShortText, Strict, WireDatetime
+from service.api.schemas.common import FreeText, Identifier, ShortText, Strict, WireDatetime
 
 AbstractionReason = Literal["out_of_area", "non_neighbourhood_duty", "other"]
 
 
 class AbstractionIn(Strict):
-    force: str = Field(min_length=1, max_length=64)
-    officer_id: str = Field(min_length=1, max_length=64)
-    home_lpa: str = Field(min_length=1, max_length=64)
-    home_neighbourhood: str | None = ShortText
-    lpa: str | None = ShortText
-    neighbourhood: str | None = ShortText
+    force: Identifier = Field(min_length=1, max_length=64)
+    officer_id: Identifier = Field(min_length=1, max_length=64)
+    home_lpa: Identifier = Field(min_length=1, max_length=64)
+    home_neighbourhood: Identifier | None = ShortText
+    lpa: Identifier | None = ShortText
+    neighbourhood: Identifier | None = ShortText
     reason: AbstractionReason
-    description: str | None = Field(default=None, max_length=500, description="What the officer was taken to do.")
+    description: FreeText | None = Field(default=None, max_length=500, description="What the officer was taken to do.")
     started_at: WireDatetime
     hours: float | None = Field(default=None, gt=0, le=24 * 31)
 
 
 class AuthorisationIn(Strict):
-    authorised_by: str = Field(min_length=1, max_length=100, description="Name and rank of the supervisor authorising.")
-    justification: str = Field(min_length=1, max_length=1000)
+    authorised_by: Identifier = Field(min_length=1, max_length=100, description="Name and rank of the supervisor authorising.")
+    justification: FreeText = Field(min_length=1, max_length=1000)
     hours: float | None = Field(default=None, gt=0, le=24 * 31, description="How long the abstraction lasted, if now known.")
 
 

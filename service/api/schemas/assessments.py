@@ -12,12 +12,15 @@ from service.api.schemas.common import (
     DecisionCode,
     FindingOut,
     Flag,
+    FreeText,
     Grade,
+    Identifier,
     Marker,
     Out,
     Phase,
     PolicyRefOut,
     PowerOut,
+    RecordedWindow,
     RiskLevel,
     Setting,
     ShortText,
@@ -29,14 +32,14 @@ from service.engine.assessment import AssessmentInput, CallInput, LocationInput,
 
 
 class CallIn(Strict):
-    type: str = Field(
+    type: Identifier = Field(
         min_length=1, max_length=100, description="Call-type code from the force's catalogue; an unknown code is referred."
     )
-    reference: str | None = Field(default=None, min_length=1, max_length=64, description="The CAD incident reference.")
+    reference: Identifier | None = Field(default=None, min_length=1, max_length=64, description="The CAD incident reference.")
     phase: Phase = "in_progress"
     grade: Grade | None = None
     flags: list[Flag] = Field(default_factory=list, max_length=10)
-    description: str | None = Field(
+    description: FreeText | None = Field(
         default=None, max_length=4000, description="The call handler's narrative; screened for risk words."
     )
 
@@ -45,25 +48,25 @@ class LocationIn(Strict):
     risk_level: RiskLevel
     markers: list[Marker] = Field(default_factory=list, max_length=10)
     setting: Setting = "urban"
-    lpa: str | None = ShortText
-    neighbourhood: str | None = ShortText
+    lpa: Identifier | None = ShortText
+    neighbourhood: Identifier | None = ShortText
 
 
 class OfficerIn(Strict):
-    id: str = Field(min_length=1, max_length=64, description="The officer's collar or staff number.")
-    designated_powers: list[str] = Field(
+    id: Identifier = Field(min_length=1, max_length=64, description="The officer's collar or staff number.")
+    designated_powers: list[Identifier] = Field(
         default_factory=list, max_length=50, description="Power codes the officer is designated with."
     )
     training_status: TrainingStatus
     in_uniform: bool
     authorised_driver: bool = False
     cycle_trained: bool = False
-    home_lpa: str | None = ShortText
-    home_neighbourhood: str | None = ShortText
+    home_lpa: Identifier | None = ShortText
+    home_neighbourhood: Identifier | None = ShortText
 
 
 class AssessmentRequest(Strict):
-    force: str = Field(min_length=1, max_length=64, description="Policy set id, e.g. west-midlands or kent.")
+    force: Identifier = Field(min_length=1, max_length=64, description="Policy set id, e.g. west-midlands or kent.")
     task: Task = "attend"
     call: CallIn
     location: LocationIn
@@ -192,17 +195,15 @@ class AssessmentRecordOut(BaseModel):
     response: AssessmentResponse
 
 
-class AssessmentQuery(BaseModel):
+class AssessmentQuery(RecordedWindow):
     """Filters for listing recorded decisions."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    force: str | None = Field(default=None, max_length=64)
+    force: Identifier | None = Field(default=None, max_length=64)
     decision: DecisionCode | None = None
-    officer_id: str | None = Field(default=None, max_length=64)
-    from_: datetime | None = Field(default=None, alias="from", description="Recorded at or after (ISO 8601).")
-    to: datetime | None = Field(default=None, description="Recorded before (ISO 8601).")
-    cursor: str | None = Field(default=None, max_length=200, description="next_cursor from the previous page.")
+    officer_id: Identifier | None = Field(default=None, max_length=64)
+    cursor: str | None = Field(default=None, max_length=200, description="next_cursor from the previous page, unchanged.")
     limit: int = Field(default=50, ge=1, le=500)
 
 
@@ -241,6 +242,6 @@ class EscalationRequest(Strict):
     risk_level: RiskLevel | None = None
     phase: Phase | None = None
     grade: Grade | None = None
-    description: str | None = Field(
+    description: FreeText | None = Field(
         default=None, min_length=1, max_length=4000, description="The new narrative; risk words found earlier are kept as flags."
     )

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from service.api.schemas.common import Out, Strict
+from service.api.schemas.common import FreeText, Out, Strict
 
 
 class ChainBreakOut(Out):
@@ -49,7 +49,7 @@ class PublicKeysOut(Out):
 
 class PurgeRequest(Strict):
     older_than_days: int | None = Field(default=None, ge=1, le=36500, description="Defaults to RETENTION_DAYS.")
-    reason: str = Field(min_length=1, max_length=500, description="Why, e.g. the force's retention schedule.")
+    reason: FreeText = Field(min_length=1, max_length=500, description="Why, e.g. the force's retention schedule.")
 
 
 class ChainPurgeOut(Out):

@@ -7,11 +7,11 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from service.api.schemas.assessments import CallIn, LocationIn, OfficerIn
-from service.api.schemas.common import DecisionCode, FindingOut, PolicyRefOut, Strict, Task
+from service.api.schemas.common import DecisionCode, FindingOut, Identifier, PolicyRefOut, Strict, Task
 
 
 class CandidatesRequest(Strict):
-    force: str = Field(min_length=1, max_length=64)
+    force: Identifier = Field(min_length=1, max_length=64)
     task: Task = "attend"
     call: CallIn
     location: LocationIn

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from service.api.schemas.common import (
     CitationOut,
     DecisionCode,
+    Identifier,
     Out,
     Phase,
     PolicyRefOut,
@@ -20,6 +21,7 @@ from service.api.schemas.common import (
     Task,
     TrainingStatus,
     WireDatetime,
+    window_end,
 )
 
 
@@ -109,7 +111,7 @@ class MatrixRow(BaseModel):
 
 class MatrixProfile(QueryModel):
     training_status: TrainingStatus = "independent"
-    powers: list[str] = Field(default_factory=list, max_length=50, description="Designated power codes.")
+    powers: list[Identifier] = Field(default_factory=list, max_length=50, description="Designated power codes.")
     in_uniform: bool = True
     authorised_driver: bool = False
     cycle_trained: bool = False
@@ -127,15 +129,26 @@ class MatrixOut(BaseModel):
 
 
 class ImpactRequest(Strict):
-    files: dict[str, dict[str, Any]] = Field(
+    files: dict[Identifier, dict[str, Any]] = Field(
         min_length=1,
         description="Candidate policy files by path under policy_data/, e.g. 'west-midlands/rules.json'; the rest is the current policy.",
     )
-    from_: WireDatetime | None = Field(default=None, alias="from")
-    to: WireDatetime | None = None
+    from_: WireDatetime | None = Field(
+        default=None,
+        alias="from",
+        description="Replay decisions recorded at or after (ISO 8601, 2000-01-01T00:00:00Z to 2100-01-01T00:00:00Z).",
+    )
+    to: WireDatetime | None = Field(
+        default=None, description="Replay decisions recorded before (ISO 8601, same range); not before `from`."
+    )
     limit: int = Field(default=100_000, ge=1, le=1_000_000, description="At most this many recorded decisions are replayed.")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("to")
+    @classmethod
+    def _in_order(cls, to: datetime | None, info: ValidationInfo) -> datetime | None:
+        return window_end(info.data.get("from_"), to)
 
 
 class ImpactTransition(BaseModel):
