@@ -21,8 +21,9 @@ from service.api.negotiation import wants_csv
 from service.api.responses import problems
 from service.api.schemas.abstractions import AbstractionIn, AbstractionOut, AbstractionReport, AuthorisationIn
 from service.api.schemas.common import Identifier
+from service.api.strict_json import StrictJSONRoute
 
-router = APIRouter(tags=["abstractions"])
+router = APIRouter(tags=["abstractions"], route_class=StrictJSONRoute)
 AbstractionId = Annotated[Identifier, Path(min_length=1, max_length=64, description="The abstraction record's id.")]
 # The months the service reports on: 2000-01 to 2099-12.
 MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"

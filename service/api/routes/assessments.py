@@ -23,9 +23,10 @@ from service.api.schemas.assessments import (
     EscalationRequest,
 )
 from service.api.schemas.common import Identifier
+from service.api.strict_json import StrictJSONRoute
 from service.errors import InvalidRequest
 
-router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
+router = APIRouter(prefix="/v1/assessments", tags=["assessments"], route_class=StrictJSONRoute)
 MAX_SEQ = 2**63 - 1  # sequence numbers are 64-bit integers in the store
 
 

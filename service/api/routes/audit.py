@@ -12,9 +12,10 @@ from service.api.deps import AnyRole, ClockDep, Exporter, Purger, SettingsDep, S
 from service.api.responses import problems
 from service.api.schemas.audit import PublicKeysOut, PurgeOut, PurgeRequest, VerifyOut
 from service.api.schemas.common import RecordedWindow
+from service.api.strict_json import StrictJSONRoute
 from service.errors import InvalidRequest
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/v1/audit", tags=["audit"], route_class=StrictJSONRoute)
 MAX_SEQ = 2**63 - 1  # sequence numbers are 64-bit integers in the store
 CHAIN_PATTERN = r"^~?[a-z0-9][a-z0-9-]{0,62}$"
 ForceQuery = Annotated[

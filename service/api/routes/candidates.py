@@ -11,8 +11,9 @@ from service.api.deps import Assessor, DecisionPostDep
 from service.api.examples import CANDIDATES_EXAMPLES
 from service.api.responses import problems
 from service.api.schemas.candidates import CandidatesRequest, CandidatesResponse
+from service.api.strict_json import StrictJSONRoute
 
-router = APIRouter(prefix="/v1/candidates", tags=["dispatch"])
+router = APIRouter(prefix="/v1/candidates", tags=["dispatch"], route_class=StrictJSONRoute)
 
 
 @router.post(

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Request, Response
 from service.actions.readiness import readiness
 from service.api.responses import problems
 from service.api.schemas.health import Health, Readiness
+from service.api.strict_json import StrictJSONRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=StrictJSONRoute)
 
 
 @router.get(

@@ -45,9 +45,10 @@ from service.api.schemas.policies import (
     PowerCatalogue,
     TaskOut,
 )
+from service.api.strict_json import StrictJSONRoute
 
-router = APIRouter(prefix="/v1/policies", tags=["policies"])
-reload_router = APIRouter(prefix="/v1/policies", tags=["policies"])
+router = APIRouter(prefix="/v1/policies", tags=["policies"], route_class=StrictJSONRoute)
+reload_router = APIRouter(prefix="/v1/policies", tags=["policies"], route_class=StrictJSONRoute)
 
 
 @reload_router.post(
