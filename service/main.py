@@ -29,7 +29,7 @@ from service.store.chain import Signing
 from service.store.database import make_engine
 from service.store.idempotency import IdempotencyStore
 from service.store.records import AuditStore
-from service.store.signing import Signer, SigningKeyError
+from service.store.signing import Signer, SigningKeyError, previous_public_keys
 
 logger = logging.getLogger("service")
 WORKER_THREADS = 40
@@ -80,10 +80,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.policy_loaded(app.state.registry, today=datetime.now(UTC).date())
         try:
             app.state.signing = audit_signing(settings)
+            previous_keys = previous_public_keys(settings.audit_previous_public_keys)
         except SigningKeyError as exc:
             logger.error("refusing to start: %s", exc)
             raise
-        app.state.store = AuditStore(engine, signing=app.state.signing)
+        app.state.store = AuditStore(engine, signing=app.state.signing, previous_keys=previous_keys)
         app.state.abstractions = AbstractionStore(app.state.store)
         app.state.idempotency = IdempotencyStore(engine)
         app.state.keyring = KeyRing(settings.callers)

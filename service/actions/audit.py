@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from service.actions.access import Caller
 from service.api.schemas.audit import PublicKeysOut, PurgeOut, PurgeRequest, VerifyOut
 from service.errors import InvalidRequest, NotFound
-from service.store.chain import Signing, chain_of
+from service.store.chain import chain_of
 from service.store.records import AuditStore
-from service.store.signing import ALGORITHM, key_id, public_text, read_public_key
+from service.store.signing import ALGORITHM, public_text
 from service.store.verify import VerifyReport
 
 
@@ -64,14 +64,20 @@ def _break(report: VerifyReport) -> dict[str, object] | None:
     return {"chain": report.chain, "seq": report.broken.seq, "kind": report.broken.kind, "detail": report.broken.detail}
 
 
-def public_keys(signing: Signing, previous: str) -> PublicKeysOut:
-    """The key that signs checkpoints now, and retired keys still needed for older signatures."""
-    keys = [{"key_id": signing.signer.key_id, "algorithm": ALGORITHM, "public_key": signing.signer.public_key, "current": True}]
-    for text in (part.strip() for part in previous.split(",")):
-        if text:
-            public = read_public_key(text)
-            keys.append({"key_id": key_id(public), "algorithm": ALGORITHM, "public_key": public_text(public), "current": False})
-    return PublicKeysOut.model_validate({"keys": keys})
+def public_keys(store: AuditStore) -> PublicKeysOut:
+    """The key that signs checkpoints now, and retired keys still accepted for older signatures."""
+    current = store.signing.signer.key_id if store.signing is not None else None
+    return PublicKeysOut.model_validate(
+        {
+            "keys": sorted(
+                (
+                    {"key_id": name, "algorithm": ALGORITHM, "public_key": public_text(key), "current": name == current}
+                    for name, key in store.public_keys.items()
+                ),
+                key=lambda key: not key["current"],
+            )
+        }
+    )
 
 
 def export_lines(

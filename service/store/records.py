@@ -7,11 +7,12 @@ import binascii
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, and_, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
@@ -20,6 +21,7 @@ from service.errors import InvalidRequest, NotRecorded, StoreUnavailable
 from service.store.chain import Appended, ChainWriter, NewEntry, Signing, append_in, chain_of, lock_chain
 from service.store.database import ping
 from service.store.digests import iso_utc, statement
+from service.store.signing import key_id
 from service.store.tables import audit_chains, audit_checkpoints, audit_records, audit_signatures
 from service.store.verify import VERIFY_BATCH, VerifyReport, verify_chain
 
@@ -120,9 +122,12 @@ def decode_cursor(cursor: str) -> int:
 class AuditStore:
     """Durable, tamper-evident records of every decision."""
 
-    def __init__(self, engine: Engine, *, signing: Signing | None = None) -> None:
+    def __init__(self, engine: Engine, *, signing: Signing | None = None, previous_keys: Sequence[Ed25519PublicKey] = ()) -> None:
         self.engine = engine
         self.signing = signing
+        # The keys whose signatures verification accepts: the current one and retired ones.
+        keys = list(previous_keys) + ([signing.signer.private.public_key()] if signing is not None else [])
+        self.public_keys = {key_id(key): key for key in keys}
         self.writer = ChainWriter(engine, signing=signing)
 
     def close(self) -> None:
@@ -309,7 +314,7 @@ class AuditStore:
 
     def verify(self, *, chain: str, from_seq: int | None = None, to_seq: int | None = None) -> VerifyReport:
         """Walk one chain (or a range of it) and report the first break, if any."""
-        return self._reading(lambda: verify_chain(self.engine, chain, from_seq, to_seq))
+        return self._reading(lambda: verify_chain(self.engine, chain, from_seq, to_seq, self.public_keys))
 
     # --- retention -------------------------------------------------------------------------
 

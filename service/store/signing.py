@@ -48,6 +48,11 @@ def read_public_key(text: str) -> Ed25519PublicKey:
         raise SigningKeyError(f"not an Ed25519 public key: {exc}") from exc
 
 
+def previous_public_keys(text: str) -> list[Ed25519PublicKey]:
+    """Retired public keys, comma-separated (AUDIT_PREVIOUS_PUBLIC_KEYS)."""
+    return [read_public_key(part) for part in text.split(",") if part.strip()]
+
+
 def read_private_key(text: str) -> Ed25519PrivateKey:
     """A signing key given as base64 of its 32 raw bytes, or as PEM (PKCS#8)."""
     text = text.strip()

@@ -12,14 +12,16 @@ be the one its entry's digest covers; a signed checkpoint must match the entry i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine, func, select
 
-from service.store.digests import LEGACY_CHAIN, chain_digest, content_digest, genesis, iso_utc, sha256
+from service.store.digests import LEGACY_CHAIN, chain_digest, content_digest, genesis, iso_utc, sha256, statement
+from service.store.signing import signature_valid
 from service.store.tables import abstractions, audit_chains, audit_checkpoints, audit_records, audit_signatures, idempotency_keys
 
 VERIFY_BATCH = 2000
@@ -101,9 +103,12 @@ class _ChainWalk:
         return None
 
 
-def verify_chain(engine: Engine, chain: str, from_seq: int | None, to_seq: int | None) -> VerifyReport:
+def verify_chain(
+    engine: Engine, chain: str, from_seq: int | None, to_seq: int | None, keys: Mapping[str, Ed25519PublicKey] | None = None
+) -> VerifyReport:
     """Walk one chain (or its range from_seq..to_seq) and report the first break, if any; a whole
-    walk also checks the rows the chain vouches for."""
+    walk also checks the signed checkpoints (under ``keys``, by key id) and the rows the chain
+    vouches for."""
     in_chain = _records.c.chain == chain
     with engine.connect() as connection:
         head = connection.execute(select(_chains.c.seq, _chains.c.digest).where(_chains.c.chain == chain)).first()
@@ -166,7 +171,7 @@ def verify_chain(engine: Engine, chain: str, from_seq: int | None, to_seq: int |
         if walk.last_seq == head_seq and walk.expected_prev != head_digest:
             return report(ChainBreak(head_seq, "altered", "the newest entry does not match the chain head"), walk)
         if from_seq is None and to_seq is None:
-            broken = _check_signatures(connection, chain) or _check_vouched_rows(connection, chain)
+            broken = _check_signatures(connection, chain, keys or {}) or _check_vouched_rows(connection, chain)
         return report(broken, walk)
 
 
@@ -201,18 +206,24 @@ def _check_purge_entry(row: Any, checkpoints: dict[int, Any]) -> str | None:
     return None
 
 
-def _check_signatures(connection: Connection, chain: str) -> ChainBreak | None:
-    """Each stored signed checkpoint names the digest its entry still has (the signature itself is
-    checked against the public key by whoever holds it: see the offline verifier)."""
+def _check_signatures(connection: Connection, chain: str, keys: Mapping[str, Ed25519PublicKey]) -> ChainBreak | None:
+    """Each stored signed checkpoint verifies under one of the service's public keys and names the
+    digest its entry still has. (Whether every signed position still has its signature is for the
+    offline verifier, which is told the interval: the interval may have changed over time.)"""
     signatures = audit_signatures
     rows = connection.execute(
-        select(signatures.c.chain_seq, signatures.c.digest, _records.c.digest.label("entry_digest"))
+        select(signatures, _records.c.digest.label("entry_digest"))
         .join(_records, (_records.c.chain == signatures.c.chain) & (_records.c.chain_seq == signatures.c.chain_seq))
         .where(signatures.c.chain == chain)
     ).all()
     for row in rows:
+        seq = int(row.chain_seq)
+        key = keys.get(row.key_id)
+        message = statement(chain=chain, chain_seq=seq, digest=row.digest, signed_at=row.signed_at, key_id=row.key_id)
+        if key is None or not signature_valid(key, message, row.signature):
+            return ChainBreak(seq, "altered", "the signed checkpoint of this entry does not verify under the service's keys")
         if row.digest != row.entry_digest:
-            return ChainBreak(int(row.chain_seq), "altered", "the entry no longer has the digest its signed checkpoint names")
+            return ChainBreak(seq, "altered", "the entry no longer has the digest its signed checkpoint names")
     return None
 
 

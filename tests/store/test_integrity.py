@@ -6,6 +6,7 @@ over, still verifiable."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import shutil
@@ -243,17 +244,18 @@ def test_a_chain_rewritten_with_recomputed_digests_is_caught_offline(
     key = ("--public-key", signing_public_key())
     rewritten = verify_offline(export(signed, tmp_path / "rewritten.ndjson", force="west-midlands"), *key)
     assert rewritten.returncode == 1 and "entry 5 no longer has the digest signed for it" in rewritten.stdout
-    # Brought into line with the rewrite, the stored checkpoints satisfy the database; their signatures, which need the key, do not.
+    # Brought into line with the rewrite, the stored checkpoints' signatures, which need the key, no longer verify.
     execute(
         database_url,
         "UPDATE audit_signature SET digest = (SELECT digest FROM audit_record r "
         "WHERE r.chain = audit_signature.chain AND r.chain_seq = audit_signature.chain_seq)",
     )
-    assert verify(signed, force="west-midlands")["status"] == "intact"
+    assert "does not verify under the service's keys" in verify(signed, force="west-midlands")["broken"]["detail"]
     forged = verify_offline(export(signed, tmp_path / "forged.ndjson", force="west-midlands"), *key)
     assert forged.returncode == 1 and "the signature at entry 5 does not verify" in forged.stdout
-    # Deleting the signatures leaves the signed positions bare.
+    # Deleting the signatures satisfies the database, but leaves the signed positions bare in an export.
     execute(database_url, "DELETE FROM audit_signature")
+    assert verify(signed, force="west-midlands")["status"] == "intact"
     bare = verify_offline(export(signed, tmp_path / "bare.ndjson", force="west-midlands"), *key, "--sign-every", str(SIGN_EVERY))
     assert bare.returncode == 1 and "entry 5 should carry a signed checkpoint" in bare.stdout
 
@@ -409,3 +411,29 @@ def test_the_single_chain_of_schema_0003_is_carried_over_and_still_verifies(data
         purge = client.post("/v1/audit/purge", json={"reason": "retention", "older_than_days": 1}, headers=headers("admin"))
         assert purge.status_code == 200, purge.text
         assert verify(client)["status"] == "intact"
+
+
+def test_a_rotated_key_keeps_older_signatures_verifiable(database_url: str, tmp_path: Path) -> None:
+    old_key, new_key = Signer.from_text(new_key_text()), Signer.from_text(new_key_text())
+    old_text = base64.b64encode(old_key.private.private_bytes_raw()).decode()
+    new_text = base64.b64encode(new_key.private.private_bytes_raw()).decode()
+    with TestClient(create_app(make_settings(database_url, audit_signing_key=old_text, audit_sign_every=SIGN_EVERY))) as client:
+        for n in range(6):
+            assess(client, {**WMP, "call": {"type": "asb.nuisance", "reference": f"WMP-{n}"}})
+    rotated = make_settings(
+        database_url, audit_signing_key=new_text, audit_sign_every=SIGN_EVERY, audit_previous_public_keys=old_key.public_key
+    )
+    with TestClient(create_app(rotated)) as client:
+        for n in range(6, 11):
+            assess(client, {**WMP, "call": {"type": "asb.nuisance", "reference": f"WMP-{n}"}})
+        assert verify(client, force="west-midlands")["status"] == "intact"
+        keys = client.get("/v1/audit/public-keys", headers=headers("auditor")).json()["keys"]
+        assert [(k["public_key"], k["current"]) for k in keys] == [(new_key.public_key, True), (old_key.public_key, False)]
+        exported = export(client, tmp_path / "rotated.ndjson", force="west-midlands")
+    both = verify_offline(exported, "--public-key", old_key.public_key, "--public-key", new_key.public_key)
+    assert both.returncode == 0, both.stdout
+    only_new = verify_offline(exported, "--public-key", new_key.public_key)
+    assert only_new.returncode == 1 and "the signature at entry 5 is by key" in only_new.stdout
+    # Forgetting the retired key is reported, not ignored: its signatures no longer verify.
+    with TestClient(create_app(make_settings(database_url, audit_signing_key=new_text))) as client:
+        assert "does not verify" in verify(client, force="west-midlands")["broken"]["detail"]

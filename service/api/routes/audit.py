@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from service.actions.audit import export_lines, public_keys, purge_records, verify_chains
@@ -129,8 +129,8 @@ def export(
     ),
     responses=problems(401, 503),
 )
-def signing_keys(caller: AnyRole, request: Request, settings: SettingsDep) -> PublicKeysOut:
-    return public_keys(request.app.state.signing, settings.audit_previous_public_keys)
+def signing_keys(caller: AnyRole, store: StoreDep) -> PublicKeysOut:
+    return public_keys(store)
 
 
 @router.post(
