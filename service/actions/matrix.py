@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 from datetime import datetime
 
 from service.api.schemas.common import PolicyRefOut
 from service.api.schemas.policies import MatrixCell, MatrixOut, MatrixProfile, MatrixRow
+from service.api.schemas.spreadsheet import csv_text
 from service.engine.assessment import AssessmentInput, CallInput, LocationInput, OfficerInput
 from service.engine.decide import check_request, decide, decide_outcome
 from service.engine.policy import TASKS, PolicySet
@@ -70,16 +69,18 @@ def build_matrix(policy: PolicySet, profile: MatrixProfile, *, now: datetime) ->
 
 
 def matrix_csv(matrix: MatrixOut) -> str:
-    """One row per call type; for each task a decision column and a clause column."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(
-        ["call_type", "name", "classification"] + [f"{task}{suffix}" for task in matrix.tasks for suffix in ("", "_clause")]
+    """One row per call type; for each task a decision column and a clause column (no cell a formula)."""
+    header = ["call_type", "name", "classification"] + [f"{task}{suffix}" for task in matrix.tasks for suffix in ("", "_clause")]
+    rows = (
+        [
+            row.call_type,
+            row.name,
+            row.classification,
+            *(value for task in matrix.tasks for value in (row.cells[task].decision, row.cells[task].clause)),
+        ]
+        for row in matrix.rows
     )
-    for row in matrix.rows:
-        cells = [value for task in matrix.tasks for value in (row.cells[task].decision, row.cells[task].clause)]
-        writer.writerow([row.call_type, row.name, row.classification, *cells])
-    return buffer.getvalue()
+    return csv_text([header, *rows])
 
 
 _STYLE = """

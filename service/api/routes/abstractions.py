@@ -21,6 +21,7 @@ from service.api.negotiation import wants_csv
 from service.api.responses import problems
 from service.api.schemas.abstractions import AbstractionIn, AbstractionOut, AbstractionReport, AuthorisationIn
 from service.api.schemas.common import Identifier
+from service.api.schemas.spreadsheet import safe_csv
 from service.api.strict_json import StrictJSONRoute
 
 router = APIRouter(tags=["abstractions"], route_class=StrictJSONRoute)
@@ -90,5 +91,5 @@ def report(
 ) -> AbstractionReport | Response:
     result = abstraction_report(store, month=month, lpa=lpa)
     if wants_csv(request):
-        return Response(report_csv(result), media_type="text/csv; charset=utf-8")
+        return Response(safe_csv(report_csv(result)), media_type="text/csv; charset=utf-8")
     return result
