@@ -12,6 +12,7 @@ from service.api.schemas.policies import (
     DocumentOut,
     PolicyDetail,
     PolicyReloadOut,
+    PolicyReloadRequest,
     PolicySummary,
     PowerCatalogue,
     PowerCatalogueEntry,
@@ -19,7 +20,15 @@ from service.api.schemas.policies import (
 )
 from service.engine.loader import PolicyLoadError, load_registry
 from service.engine.policy import PolicyRegistry, PolicySet
-from service.errors import NotFound, PolicyRejected
+from service.errors import NotFound, PolicyRejected, ServiceError
+
+
+class ReloadWouldRemoveForce(ServiceError):
+    """A reload that would stop deciding for a loaded force without being told to."""
+
+    status_code = 409
+    slug = "reload-would-remove-force"
+    title = "The reload would remove a loaded force; the loaded policy is unchanged"
 
 
 def policy_for(registry: PolicyRegistry, force: str, *, field: str | None = None) -> PolicySet:
@@ -108,9 +117,12 @@ def power_catalogue(policy: PolicySet) -> PowerCatalogue:
     )
 
 
-def reload_policy(current: PolicyRegistry, *, policy_dir: Path, schema_dir: Path) -> tuple[PolicyRegistry, PolicyReloadOut]:
-    """Load the policy directory afresh, all or nothing: the new registry and what changed, or a 409
-    naming every problem (the caller keeps ``current``)."""
+def reload_policy(
+    current: PolicyRegistry, request: PolicyReloadRequest, *, policy_dir: Path, schema_dir: Path
+) -> tuple[PolicyRegistry, PolicyReloadOut]:
+    """Load the policy directory afresh, all or nothing: the new registry and what changed, or a 409 naming every
+    problem, or every loaded force the directory no longer holds that the request does not allow to be removed (the
+    caller keeps ``current``)."""
     try:
         registry = load_registry(policy_dir, schema_dir)
     except PolicyLoadError as exc:
@@ -120,10 +132,33 @@ def reload_policy(current: PolicyRegistry, *, policy_dir: Path, schema_dir: Path
                 {"field": problem.split(": ", 1)[0], "message": problem, "code": "invalid_policy"} for problem in exc.problems
             ],
         ) from exc
+    removed = sorted(set(current.sets) - set(registry.sets))
+    refused = [force for force in removed if force not in request.allow_removal]
+    if refused:
+        # A force that disappears would have every call for it answered 404: a deployment slip (a directory not
+        # copied), not a decision, unless the administrator names it.
+        named = ", ".join(refused)
+        raise ReloadWouldRemoveForce(
+            f"POLICY_DIR no longer holds {named}, loaded now; the loaded policy is unchanged. To stop deciding for "
+            f"{'it' if len(refused) == 1 else 'them'}, reload with allow_removal naming {named}.",
+            errors=[
+                {
+                    "field": "allow_removal",
+                    "message": f"'{force}' is loaded now and POLICY_DIR no longer holds it; name it here to remove it",
+                    "code": "reload_would_remove_force",
+                }
+                for force in refused
+            ],
+        )
     changed = sorted(
         force
         for force, policy in registry.sets.items()
-        if (before := current.get(force)) is None or before.digest != policy.digest
+        if (before := current.get(force)) is not None and before.digest != policy.digest
     )
-    answer = PolicyReloadOut(policies={force: policy.digest for force, policy in sorted(registry.sets.items())}, changed=changed)
+    answer = PolicyReloadOut(
+        policies={force: policy.digest for force, policy in sorted(registry.sets.items())},
+        changed=changed,
+        added=sorted(set(registry.sets) - set(current.sets)),
+        removed=removed,
+    )
     return registry, answer

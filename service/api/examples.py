@@ -236,3 +236,16 @@ IMPACT_EXAMPLES: dict[str, dict[str, Any]] = {
         },
     ),
 }
+
+RELOAD_EXAMPLES: dict[str, dict[str, Any]] = {
+    "reload": _example(
+        "Reload after a policy change",
+        "Every force loaded now must still be in POLICY_DIR; the body may be left out.",
+        {},
+    ),
+    "retire_a_force": _example(
+        "Reload that stops deciding for Kent",
+        "POLICY_DIR no longer holds kent/: name it, or the reload is refused and the loaded policy kept.",
+        {"allow_removal": ["kent"]},
+    ),
+}

@@ -11,7 +11,7 @@ _DESCRIPTIONS = {
     401: "Missing or unknown API key.",
     403: "The key's role may not use this endpoint.",
     404: "Unknown force or record.",
-    409: "A conflict with the service's state: an Idempotency-Key still in progress, an abstraction already authorised, or a policy directory that cannot be loaded.",
+    409: "A conflict with the service's state: an Idempotency-Key still in progress, an abstraction already authorised, a policy directory that cannot be loaded, or a reload that would remove a loaded force.",
     413: "The request body is larger than the service accepts.",
     422: "Malformed request: `errors` names each bad field.",
     503: "The decision could not be recorded, or the store is unreachable; nothing was decided.",

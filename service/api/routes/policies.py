@@ -30,7 +30,7 @@ from service.api.deps import (
     SettingsDep,
     StoreDep,
 )
-from service.api.examples import IMPACT_EXAMPLES
+from service.api.examples import IMPACT_EXAMPLES, RELOAD_EXAMPLES
 from service.api.negotiation import wants_csv
 from service.api.responses import problems
 from service.api.schemas.policies import (
@@ -41,6 +41,7 @@ from service.api.schemas.policies import (
     MatrixProfile,
     PolicyDetail,
     PolicyReloadOut,
+    PolicyReloadRequest,
     PolicySummary,
     PowerCatalogue,
     TaskOut,
@@ -58,13 +59,24 @@ reload_router = APIRouter(prefix="/v1/policies", tags=["policies"], route_class=
     description=(
         "For an administrator after a policy change is deployed to POLICY_DIR: validates and compiles the whole directory as "
         "start-up does and swaps it in at once. If anything is invalid nothing changes: the answer is a 409 problem listing "
-        "each file and path at fault, and the loaded policy keeps deciding. Applies to the worker that serves the request; "
-        "with several workers, restart them (or send the reload to each)."
+        "each file and path at fault, and the loaded policy keeps deciding. A force that is loaded now but no longer in "
+        "POLICY_DIR is removed only when the body names it in `allow_removal`; otherwise the answer is a 409 "
+        "`reload-would-remove-force` naming it, and nothing changes. The answer lists the forces changed, added and "
+        "removed. Applies to the worker that serves the request; with several workers, restart them (or send the reload "
+        "to each)."
     ),
-    responses=problems(401, 403, 409),
+    responses=problems(401, 403, 409, 422),
 )
-def reload(request: Request, caller: PolicyReloader, registry: RegistryDep, settings: SettingsDep) -> PolicyReloadOut:
-    loaded, answer = reload_policy(registry, policy_dir=settings.policy_dir, schema_dir=settings.schema_dir)
+def reload(
+    request: Request,
+    caller: PolicyReloader,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    body: Annotated[PolicyReloadRequest | None, Body(openapi_examples=RELOAD_EXAMPLES)] = None,
+) -> PolicyReloadOut:
+    loaded, answer = reload_policy(
+        registry, body or PolicyReloadRequest(), policy_dir=settings.policy_dir, schema_dir=settings.schema_dir
+    )
     request.app.state.registry = loaded  # one reference swap: requests in flight keep the set they started with
     request.app.state.metrics.policy_loaded(loaded, today=datetime.now(UTC).date())
     return answer

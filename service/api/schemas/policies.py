@@ -177,6 +177,20 @@ class ImpactOut(BaseModel):
     by_call_type: list[ImpactByCallType]
 
 
+class PolicyReloadRequest(Strict):
+    allow_removal: list[Identifier] = Field(
+        default_factory=list,
+        max_length=64,
+        description="Forces that are loaded now and may be removed because POLICY_DIR no longer holds them; a reload that "
+        "would remove any other loaded force is refused (409) and the loaded policy kept.",
+        examples=[["kent"]],
+    )
+
+
 class PolicyReloadOut(BaseModel):
     policies: dict[str, str] = Field(description="Force id -> digest now loaded.")
-    changed: list[str] = Field(description="Forces whose digest changed.")
+    changed: list[str] = Field(description="Forces loaded before and after the reload whose digest changed.")
+    added: list[str] = Field(description="Forces loaded by this reload that were not loaded before.")
+    removed: list[str] = Field(
+        description="Forces no longer loaded: POLICY_DIR no longer holds them and allow_removal named them."
+    )
