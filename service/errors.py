@@ -114,3 +114,11 @@ class AlreadyAuthorised(ServiceError):
     status_code = 409
     slug = "already-authorised"
     title = "The abstraction is already authorised"
+
+
+class ReloadWouldRemoveForce(ServiceError):
+    """A reload that would stop deciding for a loaded force without being told to."""
+
+    status_code = 409
+    slug = "reload-would-remove-force"
+    title = "The reload would remove a loaded force; the loaded policy is unchanged"

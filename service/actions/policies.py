@@ -20,15 +20,7 @@ from service.api.schemas.policies import (
 )
 from service.engine.loader import PolicyLoadError, load_registry
 from service.engine.policy import PolicyRegistry, PolicySet
-from service.errors import NotFound, PolicyRejected, ServiceError
-
-
-class ReloadWouldRemoveForce(ServiceError):
-    """A reload that would stop deciding for a loaded force without being told to."""
-
-    status_code = 409
-    slug = "reload-would-remove-force"
-    title = "The reload would remove a loaded force; the loaded policy is unchanged"
+from service.errors import NotFound, PolicyRejected, ReloadWouldRemoveForce
 
 
 def policy_for(registry: PolicyRegistry, force: str, *, field: str | None = None) -> PolicySet:

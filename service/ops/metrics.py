@@ -53,6 +53,9 @@ class Metrics:
         )
 
     def policy_loaded(self, registry: PolicyRegistry, *, today: date) -> None:
+        # A reload replaces what was loaded: a removed force or a superseded version stops showing.
+        self.policy.clear()
+        self.policy_past_review.clear()
         for force, policy in registry.sets.items():
             self.policy.labels(force=force, version=policy.version, digest=policy.digest).set(1)
             self.policy_past_review.labels(force=force).set(1 if policy.past_review(today) else 0)

@@ -111,7 +111,7 @@ def decode_cursor(cursor: str) -> int:
             "The cursor is not one this service issued.",
             errors=[{"field": "cursor", "message": "malformed cursor", "code": "invalid_cursor"}],
         ) from exc
-    if not isinstance(value, int) or not 1 <= value < 2**63:
+    if type(value) is not int or not 1 <= value < 2**63:  # a JSON true is not a position
         raise InvalidRequest(
             "The cursor is not one this service issued.",
             errors=[{"field": "cursor", "message": "malformed cursor", "code": "invalid_cursor"}],
