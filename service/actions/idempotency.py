@@ -28,7 +28,8 @@ async def run_idempotent(
     now: datetime,
     run: Callable[[Completion | None], Awaitable[tuple[int, str]]],
 ) -> tuple[int, str, bool]:
-    """(status, body, replayed). Without a key this just runs; with one, it runs at most once."""
+    """(status, body, replayed). Without a key this just runs; with one, it runs at most once per
+    caller and endpoint (the same key on another endpoint is another key)."""
     if key is None:
         status, body = await run(None)
         return status, body, False
@@ -60,11 +61,13 @@ async def run_idempotent(
         raise Conflict("A request with this Idempotency-Key is still being decided; retry shortly to get its answer.")
 
     def complete(status: int, body: str, record_id: str) -> Callable[[Connection], None]:
-        return completion(caller_key_id=caller.key_id, key=key, status=status, body=body, record_id=record_id, now=now)
+        return completion(
+            caller_key_id=caller.key_id, key=key, endpoint=endpoint, status=status, body=body, record_id=record_id, now=now
+        )
 
     try:
         status, body = await run(complete)
     except BaseException:
-        await asyncio.to_thread(store.release, caller_key_id=caller.key_id, key=key)
+        await asyncio.to_thread(store.release, caller_key_id=caller.key_id, key=key, endpoint=endpoint)
         raise
     return status, body, False

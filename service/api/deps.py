@@ -14,11 +14,11 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
 from service.actions.access import Caller, KeyRing, Permission
 from service.actions.decisions import Recording
-from service.actions.idempotency import Completion, run_idempotent
+from service.actions.idempotency import KEY_PATTERN, Completion, run_idempotent
 from service.actions.policies import policy_for
 from service.api.schemas.common import Identifier
 from service.config import Settings
@@ -132,10 +132,15 @@ PolicyReloader = Annotated[Caller, Depends(require(Permission.RELOAD_POLICY))]
 AbstractionStoreDep = Annotated[AbstractionStore, Depends(get_abstraction_store)]
 IdempotencyKeyHeader = Annotated[
     str | None,
+    # Declared as a plain optional string with its rules, so a generated client may omit it; the
+    # rules are checked by the action, which names the header in its 422.
+    WithJsonSchema({"type": "string", "pattern": KEY_PATTERN.pattern, "minLength": 1, "maxLength": 255}),
     Header(
         alias="Idempotency-Key",
-        description="A retry with the same key and body gets the original recorded answer (Idempotent-Replayed: true); "
-        "the same key with a different body is a 422; while the first is still being decided, a 409.",
+        description="1 to 255 visible ASCII characters, scoped to the API key and the endpoint: the same key on another "
+        "endpoint is another key. A retry with the same key and body gets the original recorded answer "
+        "(Idempotent-Replayed: true); the same key with a different body is a 422; while the first is still being "
+        "decided, a 409.",
     ),
 ]
 ForceId = Annotated[

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from service.errors import StoreUnavailable
@@ -19,6 +19,11 @@ _records = audit_records
 ABANDONED_AFTER = timedelta(seconds=60)
 # After this a key may be used again for a new request.
 KEPT_FOR = timedelta(hours=24)
+
+
+def _scope(*, caller_key_id: str, endpoint: str, key: str) -> tuple[ColumnElement[bool], ...]:
+    """A key belongs to one caller on one endpoint: the same value elsewhere is another key."""
+    return (_keys.c.caller_key_id == caller_key_id, _keys.c.endpoint == endpoint, _keys.c.key == key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +54,7 @@ class IdempotencyStore:
             "created_at": now,
             "updated_at": now,
         }
-        where = (_keys.c.caller_key_id == caller_key_id, _keys.c.key == key)
+        where = _scope(caller_key_id=caller_key_id, endpoint=endpoint, key=key)
         try:
             try:
                 with self.engine.begin() as connection:
@@ -85,13 +90,13 @@ class IdempotencyStore:
             )
         return Claim(False, row.request_hash, row.status, row.response_status, row.response_body)
 
-    def release(self, *, caller_key_id: str, key: str) -> None:
+    def release(self, *, caller_key_id: str, key: str, endpoint: str) -> None:
         """Give the key back after a failure, so that a retry can decide afresh."""
         try:
             with self.engine.begin() as connection:
                 connection.execute(
                     delete(_keys).where(
-                        _keys.c.caller_key_id == caller_key_id, _keys.c.key == key, _keys.c.status == "in_progress"
+                        *_scope(caller_key_id=caller_key_id, endpoint=endpoint, key=key), _keys.c.status == "in_progress"
                     )
                 )
         except SQLAlchemyError:
@@ -99,7 +104,7 @@ class IdempotencyStore:
 
 
 def completion(
-    *, caller_key_id: str, key: str, status: int, body: str, record_id: str, now: datetime
+    *, caller_key_id: str, key: str, endpoint: str, status: int, body: str, record_id: str, now: datetime
 ) -> Callable[[Connection], None]:
     """The statement that marks the key done with its answer, run in the transaction of the entry
     ``record_id``, whose digest covers the answer's digest."""
@@ -107,7 +112,7 @@ def completion(
     def complete(connection: Connection) -> None:
         connection.execute(
             update(_keys)
-            .where(_keys.c.caller_key_id == caller_key_id, _keys.c.key == key)
+            .where(*_scope(caller_key_id=caller_key_id, endpoint=endpoint, key=key))
             .values(status="done", response_status=status, response_body=body, record_id=record_id, updated_at=now)
         )
 

@@ -163,13 +163,13 @@ class Abstraction(SQLModel, table=True):
 
 
 class IdempotencyKey(SQLModel, table=True):
-    """A client's Idempotency-Key: the request it was first used with and the answer recorded for it."""
+    """A client's Idempotency-Key on one endpoint: the request it was first used with and the answer recorded for it."""
 
     __tablename__ = "idempotency_key"
 
     caller_key_id: str = Field(max_length=32, primary_key=True)
+    endpoint: str = Field(max_length=100, primary_key=True)
     key: str = Field(max_length=255, primary_key=True)
-    endpoint: str = Field(max_length=100)
     request_hash: str = Field(max_length=80)
     status: str = Field(max_length=16)
     response_status: int | None = Field(default=None)

@@ -97,6 +97,43 @@ def test_a_duplicate_while_the_first_is_in_progress_is_a_409(client: TestClient,
     assert retried.status_code == 200 and "idempotent-replayed" not in retried.headers
 
 
+def test_a_key_is_scoped_to_the_endpoint(client: TestClient, database_url: str) -> None:
+    # A CAD system that uses its incident number as the key of an assessment and of a candidates request.
+    key = {"Idempotency-Key": "INC-2026-004417"}
+    candidates = {k: v for k, v in BODY.items() if k != "officer"} | {
+        "officers": [BODY["officer"], {**BODY["officer"], "id": "PCSO 2"}]
+    }
+    assessed = client.post("/v1/assessments", json=BODY, headers={**headers("dispatcher"), **key})
+    ranked = client.post("/v1/candidates", json=candidates, headers={**headers("dispatcher"), **key})
+    assert assessed.status_code == ranked.status_code == 200, ranked.text
+    assert "idempotent-replayed" not in assessed.headers and "idempotent-replayed" not in ranked.headers
+    assert rows(database_url) == 3
+    assessed_again = client.post("/v1/assessments", json=BODY, headers={**headers("dispatcher"), **key})
+    ranked_again = client.post("/v1/candidates", json=candidates, headers={**headers("dispatcher"), **key})
+    assert assessed_again.headers["idempotent-replayed"] == ranked_again.headers["idempotent-replayed"] == "true"
+    assert assessed_again.json() == assessed.json() and ranked_again.json() == ranked.json()
+    assert rows(database_url) == 3 and rows(database_url, "idempotency_key") == 2
+    # On one endpoint the key still stands for one request.
+    changed = {**BODY, "call": {**BODY["call"], "type": "violence.knife_crime"}}
+    reused = client.post("/v1/assessments", json=changed, headers={**headers("dispatcher"), **key})
+    assert reused.status_code == 422 and reused.json()["errors"][0]["code"] == "idempotency_key_reused"
+    fewer = {**candidates, "officers": candidates["officers"][:1]}
+    reused = client.post("/v1/candidates", json=fewer, headers={**headers("dispatcher"), **key})
+    assert reused.status_code == 422 and reused.json()["errors"][0]["code"] == "idempotency_key_reused"
+    assert rows(database_url) == 3
+
+
+def test_the_idempotency_key_header_declares_its_rules(sqlite_client: TestClient) -> None:
+    for path in ("/v1/assessments", "/v1/candidates", "/v1/assessments/{assessment_id}/escalations"):
+        operation = sqlite_client.get("/openapi.json").json()["paths"][path]["post"]
+        (header,) = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+        assert header["in"] == "header" and header["required"] is False
+        schema = header["schema"]
+        assert schema["type"] == "string" and "anyOf" not in schema
+        assert (schema["minLength"], schema["maxLength"]) == (1, 255)
+        assert re.fullmatch(schema["pattern"], "INC-2026/004417~x") and not re.search(schema["pattern"], "with space")
+
+
 def test_concurrent_duplicates_record_once(client: TestClient, database_url: str) -> None:
     key = {"Idempotency-Key": "cad-7f3a-0003"}
     results: list[int] = []

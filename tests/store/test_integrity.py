@@ -21,6 +21,7 @@ import pytest
 from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, create_engine, select, text
+from sqlalchemy.exc import IntegrityError
 
 from service.main import create_app
 from service.store import migrate
@@ -411,6 +412,41 @@ def test_the_single_chain_of_schema_0003_is_carried_over_and_still_verifies(data
         purge = client.post("/v1/audit/purge", json={"reason": "retention", "older_than_days": 1}, headers=headers("admin"))
         assert purge.status_code == 200, purge.text
         assert verify(client)["status"] == "intact"
+
+
+def test_migration_0005_scopes_idempotency_keys_to_the_endpoint(database_url: str) -> None:
+    engine = make_engine(database_url)
+    row = {
+        "caller_key_id": "key-bf5ff352c08e",
+        "key": "INC-2026-0042",
+        "request_hash": "sha256:" + "0" * 64,
+        "status": "done",
+        "response_status": 200,
+        "response_body": "{}",
+        "record_id": None,
+    }
+    insert = text(
+        "INSERT INTO idempotency_key (caller_key_id, key, endpoint, request_hash, status, response_status, response_body, "
+        "record_id, created_at, updated_at) VALUES (:caller_key_id, :key, :endpoint, :request_hash, :status, "
+        ":response_status, :response_body, :record_id, :at, :at)"
+    )
+    keys = text("SELECT endpoint FROM idempotency_key ORDER BY endpoint")
+    with engine.begin() as connection:
+        command.upgrade(migrate._config(connection), "0004_chain_per_force")
+        connection.execute(insert, {**row, "endpoint": "POST /v1/assessments", "at": datetime(2026, 11, 30, tzinfo=UTC)})
+    with engine.begin() as connection:
+        command.upgrade(migrate._config(connection), "head")
+        connection.execute(insert, {**row, "endpoint": "POST /v1/candidates", "at": datetime(2026, 12, 1, tzinfo=UTC)})
+        assert connection.execute(keys).scalars().all() == ["POST /v1/assessments", "POST /v1/candidates"]
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(insert, {**row, "endpoint": "POST /v1/candidates", "at": datetime(2026, 12, 2, tzinfo=UTC)})
+    # Back to one key per caller: the newest use of the key is the one kept.
+    with engine.begin() as connection:
+        command.downgrade(migrate._config(connection), "0004_chain_per_force")
+        assert connection.execute(keys).scalars().all() == ["POST /v1/candidates"]
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(insert, {**row, "endpoint": "POST /v1/assessments", "at": datetime(2026, 12, 2, tzinfo=UTC)})
+    engine.dispose()
 
 
 def test_a_rotated_key_keeps_older_signatures_verifiable(database_url: str, tmp_path: Path) -> None:
