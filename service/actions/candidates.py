@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
+
+import pydantic_core
 
 from service.actions.decisions import Prepared, Recording, checked_request, prepare, record
+from service.actions.documents import to_json
 from service.actions.policies import policy_for
 from service.api.schemas.assessments import AssessmentRequest
-from service.api.schemas.candidates import CandidateOut, CandidatesRequest, CandidatesResponse
-from service.api.schemas.common import FindingOut, PolicyRefOut
+from service.api.schemas.candidates import CandidatesRequest
 from service.engine.assessment import Decision
 from service.engine.decide import decide
 from service.engine.policy import DECISIONS
@@ -103,30 +106,41 @@ def _decide_and_rank(body: CandidatesRequest, recording: Recording) -> tuple[lis
     ]
     places = sorted(prepared, key=lambda p: _rank_key(p.body, p.decision))
     candidates = [
-        CandidateOut(
-            rank=rank,
-            officer_id=place.body.officer.id,
-            assessment_id=place.assessment_id,
-            decision=place.decision.decision,
-            may_assign=place.decision.may_assign,
-            deciding_reason=FindingOut.model_validate(place.decision.reasons[0], from_attributes=True),
-            conditions=[c.code for c in place.decision.conditions],
-            powers_available=[p.code for p in place.decision.limits.powers_available],
-            powers_not_held=[p.code for p in place.decision.limits.powers_not_held],
-            transport=place.decision.limits.transport,
-            abstraction=_abstracted(place.decision) if policy.checks_abstraction else None,
-            place_reasons=_place_reasons(place.body, place.decision),
-        )
+        _candidate(rank, place, abstraction=_abstracted(place.decision) if policy.checks_abstraction else None)
         for rank, place in enumerate(places, start=1)
     ]
-    answer = CandidatesResponse(
-        candidates_id=candidates_id,
-        decided_at=recording.now,
-        force=policy.id,
-        task=body.task,
-        call_type=body.call.type,
-        deployable=sum(1 for c in candidates if c.may_assign),
-        policy=PolicyRefOut.model_validate(decided[0][1].policy, from_attributes=True),
-        candidates=candidates,
-    ).model_dump_json()
+    answer = to_json(
+        {
+            "candidates_id": candidates_id,
+            "decided_at": recording.now,
+            "force": policy.id,
+            "task": body.task,
+            "call_type": body.call.type,
+            "deployable": sum(1 for c in candidates if c["may_assign"]),
+            "policy": candidates[0]["assessment"]["policy"],
+            "candidates": candidates,
+        }
+    )
     return prepared, answer
+
+
+def _candidate(rank: int, place: Prepared, *, abstraction: bool | None) -> dict[str, Any]:
+    """One place in the ranking (a CandidateOut), built from the decision document recorded for the officer, so
+    the candidate carries the same reasons, conditions and summary as that document."""
+    document = pydantic_core.from_json(place.answer)
+    limits = document["limits"]
+    return {
+        "rank": rank,
+        "officer_id": document["officer_id"],
+        "assessment_id": document["assessment_id"],
+        "decision": document["decision"],
+        "may_assign": document["may_assign"],
+        "deciding_reason": document["reasons"][0],
+        "conditions": [c["code"] for c in document["conditions"]],
+        "powers_available": [p["code"] for p in limits["powers_available"]],
+        "powers_not_held": [p["code"] for p in limits["powers_not_held"]],
+        "transport": limits["transport"],
+        "abstraction": abstraction,
+        "place_reasons": _place_reasons(place.body, place.decision),
+        "assessment": document,
+    }

@@ -249,3 +249,206 @@ RELOAD_EXAMPLES: dict[str, dict[str, Any]] = {
         {"allow_removal": ["kent"]},
     ),
 }
+
+# Answers to the "asb_deployable" request above, as the service gives them (the full one trimmed: the
+# longer lists keep their first entry, the summary its first lines).
+FULL_ASSESSMENT_EXAMPLE: dict[str, Any] = {
+    "assessment_id": "8140e8a3-e156-4dbb-9325-64ba8346be0d",
+    "decided_at": "2026-11-25T11:43:25.867491Z",
+    "decision": "deploy_with_conditions",
+    "may_assign": True,
+    "summary": {
+        "headline": "Deploy with conditions: safeguarding escalation (WMP 2.7.7)",
+        "lines": [
+            "Safeguarding escalation (WMP 2.7.7)",
+            "No custody conveyance (APP Custody)",
+            "No arrest or search (PRA 2002 Sch 3B, Part 1, paras 1 and 2)",
+        ],
+    },
+    "task": "attend",
+    "officer_id": "PCSO 4521",
+    "call_reference": "WMP-20261122-0412",
+    "reasons": [
+        {
+            "code": "call_type_within_remit",
+            "effect": "permit",
+            "message": "ASB: nuisance is within the PCSO remit.",
+            "citation": {
+                "policy": "west-midlands",
+                "document": "PCSO Deployment Principles and Practice Policy v2.0",
+                "document_id": "wmp-policy",
+                "clause": "2.7.3",
+                "quote": "Assist police officers in the initial response to incidents, helping to resolve "
+                "low-level offending in line with designated powers and role boundaries.",
+                "label": "WMP 2.7.3",
+            },
+        }
+    ],
+    "conditions": [
+        {
+            "code": "safeguarding_escalation",
+            "effect": "condition",
+            "message": "A vulnerable person or safeguarding concern: escalate it to a supervisor at the earliest "
+            "opportunity and record the escalation.",
+            "citation": {
+                "policy": "west-midlands",
+                "document": "PCSO Deployment Principles and Practice Policy v2.0",
+                "document_id": "wmp-policy",
+                "clause": "2.7.7",
+                "quote": "PCSOs must escalate safeguarding concerns, emerging threats, or operational "
+                "risks to a supervisor at the earliest opportunity. Escalation must be recorded "
+                "in accordance with force systems and guidance.",
+                "label": "WMP 2.7.7",
+            },
+        }
+    ],
+    "superseded": [],
+    "limits": {
+        "permitted_tasks": ["attend", "house_to_house", "cctv_collection", "reassurance_patrol"],
+        "powers_available": [
+            {
+                "code": "dispersal_direction",
+                "name": "Direction to leave a locality (dispersal)",
+                "legal_basis": "Anti-social Behaviour, Crime and Policing Act 2014, s35",
+            },
+            {
+                "code": "require_name_address",
+                "name": "Require name and address",
+                "legal_basis": "Police Reform Act 2002, Schedule 3C, paragraph 3",
+            },
+            {
+                "code": "alcohol.confiscate_young_person",
+                "name": "Confiscate alcohol from a person under 18",
+                "legal_basis": "Confiscation of Alcohol (Young Persons) Act 1997, s1",
+            },
+        ],
+        "powers_not_held": [
+            {
+                "code": "penalty.disorder",
+                "name": "Penalty notice for disorder",
+                "legal_basis": "Criminal Justice and Police Act 2001, Part 1, Chapter 1",
+            },
+            {
+                "code": "community_protection_notice",
+                "name": "Community protection notice",
+                "legal_basis": "Anti-social Behaviour, Crime and Policing Act 2014, s43",
+            },
+            {
+                "code": "alcohol.pspo_surrender",
+                "name": "Require surrender of alcohol in a public spaces protection order area",
+                "legal_basis": "Anti-social Behaviour, Crime and Policing Act 2014, s63",
+            },
+            {
+                "code": "penalty.pspo_breach",
+                "name": "Fixed penalty notice for breach of a public spaces protection order",
+                "legal_basis": "Anti-social Behaviour, Crime and Policing Act 2014, s68",
+            },
+        ],
+        "powers_suspended": [],
+        "prohibited": [
+            {
+                "code": "no_custody_conveyance",
+                "effect": "prohibit",
+                "message": "Do not convey detainees to or from custody without a police officer, nor book a prisoner in.",
+                "citation": {
+                    "policy": "national",
+                    "document": "College of Policing APP: PCSO operational deployment",
+                    "document_id": "app-operational-deployment",
+                    "clause": "Custody",
+                    "quote": "PCSOs should not be used to convey detainees to, or from, custody "
+                    "in the absence of a police officer, or to enter a custody suite to "
+                    "book a prisoner in.",
+                    "label": "College of Policing APP Custody",
+                },
+            }
+        ],
+        "withdraw_when": [
+            "If the situation escalates: keep the public back, observe and report from a safe "
+            "distance by radio (PCSO apprenticeship standard Occupational Profile)."
+        ],
+        "withdrawal": [
+            {
+                "code": "withdraw_observe_report",
+                "effect": "withdraw",
+                "message": "If the situation escalates: keep the public back, observe and report from a safe distance by radio.",
+                "citation": {
+                    "policy": "national",
+                    "document": "PCSO apprenticeship standard: occupational profile",
+                    "document_id": "apprenticeship-standard",
+                    "clause": "Occupational Profile",
+                    "quote": "keeping the public at a safe distance from an ongoing incident, or "
+                    "observing and reporting from a safe distance (dependent on dynamic "
+                    "risk assessment)",
+                    "label": "PCSO apprenticeship standard Occupational Profile",
+                },
+            }
+        ],
+        "transport": "On foot or by pedal cycle; no force vehicle (not an authorised driver).",
+        "transport_basis": [
+            {
+                "code": "patrol_foot_or_cycle",
+                "effect": "transport",
+                "message": "On foot or by pedal cycle",
+                "citation": {
+                    "policy": "west-midlands",
+                    "document": "PCSO Deployment Principles and Practice Policy v2.0",
+                    "document_id": "wmp-policy",
+                    "clause": "2.6.1",
+                    "quote": "The default expectation is that PCSOs will patrol on foot or "
+                    "by pedal cycle (where trained); with vehicle use reserved for "
+                    "operational necessity.",
+                    "label": "WMP 2.6.1",
+                },
+            }
+        ],
+    },
+    "alternatives": [],
+    "policy": {
+        "id": "west-midlands",
+        "name": "West Midlands Police",
+        "document": "PCSO Deployment Principles and Practice Policy v2.0",
+        "version": "2.0",
+        "effective_from": "2026-04-01",
+        "review_due": "2028-04-01",
+        "digest": "sha256:5a25234763e5bb2f353eccdcb05698fdc813089024d0b39a8ea862782fa5f247",
+        "past_review_date": False,
+    },
+    "warnings": [],
+    "screening": [],
+    "abstraction_id": None,
+    "candidates_id": None,
+    "escalation": None,
+}
+COMPACT_ASSESSMENT_EXAMPLE: dict[str, Any] = {
+    "view": "compact",
+    "assessment_id": "8140e8a3-e156-4dbb-9325-64ba8346be0d",
+    "decision": "deploy_with_conditions",
+    "may_assign": True,
+    "officer_id": "PCSO 4521",
+    "summary": {
+        "headline": "Deploy with conditions: safeguarding escalation (WMP 2.7.7)",
+        "lines": [
+            "Safeguarding escalation (WMP 2.7.7)",
+            "No custody conveyance (APP Custody)",
+            "No arrest or search (PRA 2002 Sch 3B, Part 1, paras 1 and 2)",
+            "No confrontation (WMP 2.7.17)",
+            "No enforcement beyond powers (WMP 2.7.6)",
+            "No civilian clothing or covert (WMP 3.2)",
+            "No restraint equipment (WMP 3.5)",
+            "Withdraw observe report (PCSO apprenticeship standard Occupational Profile)",
+            "Withdraw when risk escalates (WMP 2.7.6)",
+            "Withdraw outside principles (WMP 2.7.16)",
+            "Request officer support (WMP 2.7.7)",
+            "No positive duty to intervene (WMP 2.7.18)",
+        ],
+    },
+    "codes": ["call_type_within_remit", "safeguarding_escalation"],
+    "clauses": ["WMP 2.7.3", "WMP 2.7.7"],
+    "policy": {
+        "id": "west-midlands",
+        "version": "2.0",
+        "digest": "sha256:5a25234763e5bb2f353eccdcb05698fdc813089024d0b39a8ea862782fa5f247",
+    },
+    "abstraction_id": None,
+    "escalation": None,
+}

@@ -19,16 +19,18 @@ IDS = [case[0] for case in CASES]
 
 
 def all_codes(answer: dict[str, Any]) -> set[str]:
-    """Every finding code anywhere in an answer."""
+    """Every finding code anywhere in an answer (those a refusal supersedes included)."""
     limits = answer["limits"]
-    groups = [answer["reasons"], answer["conditions"], limits["prohibited"], limits["withdrawal"], limits["transport_basis"]]
+    groups = [answer["reasons"], answer["conditions"], answer["superseded"], limits["prohibited"], limits["withdrawal"]]
+    groups.append(limits["transport_basis"])
     return {finding["code"] for group in groups for finding in group}
 
 
 def all_labels(answer: dict[str, Any]) -> dict[str, str]:
     """Every finding code anywhere in an answer, with its citation's label."""
     limits = answer["limits"]
-    groups = [answer["reasons"], answer["conditions"], limits["prohibited"], limits["withdrawal"], limits["transport_basis"]]
+    groups = [answer["reasons"], answer["conditions"], answer["superseded"], limits["prohibited"], limits["withdrawal"]]
+    groups.append(limits["transport_basis"])
     return {finding["code"]: finding["citation"]["label"] for group in groups for finding in group}
 
 

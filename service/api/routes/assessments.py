@@ -5,14 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
 
 from service.actions.assessments import assess, list_assessments, read_assessment
+from service.actions.documents import compact_document
 from service.actions.escalations import escalate_assessment
 from service.api.deps import AssessmentReader, Assessor, DecisionPostDep, Escalator, StoreDep
-from service.api.examples import ASSESSMENT_EXAMPLES, ESCALATION_EXAMPLES
+from service.api.examples import ASSESSMENT_EXAMPLES, COMPACT_ASSESSMENT_EXAMPLE, ESCALATION_EXAMPLES, FULL_ASSESSMENT_EXAMPLE
+from service.api.negotiation import ViewQuery, render_view
 from service.api.responses import problems
 from service.api.schemas.assessments import (
     AssessmentPage,
@@ -20,6 +22,7 @@ from service.api.schemas.assessments import (
     AssessmentRecordOut,
     AssessmentRequest,
     AssessmentResponse,
+    CompactAssessmentResponse,
     EscalationRequest,
 )
 from service.api.schemas.common import Identifier
@@ -28,6 +31,20 @@ from service.errors import InvalidRequest
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"], route_class=StrictJSONRoute)
 MAX_SEQ = 2**63 - 1  # sequence numbers are 64-bit integers in the store
+DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The decision: the full document (`view=full`, the default) or its compact view (`view=compact`).",
+        "content": {
+            "application/json": {
+                "examples": {
+                    "full": {"summary": "view=full (trimmed)", "value": FULL_ASSESSMENT_EXAMPLE},
+                    "compact": {"summary": "view=compact", "value": COMPACT_ASSESSMENT_EXAMPLE},
+                }
+            }
+        },
+    },
+    **problems(401, 403, 404, 409, 422, 503),
+}
 
 
 def _check_cursor(cursor: str | None) -> None:
@@ -50,23 +67,26 @@ def _check_cursor(cursor: str | None) -> None:
 
 @router.post(
     "",
-    response_model=AssessmentResponse,
+    response_model=AssessmentResponse | CompactAssessmentResponse,
     summary="Decide whether a PCSO may be assigned to a call",
     description=(
         "The control room's question at the moment a call is resourced: may this PCSO be sent, for this task, "
         "and on what terms? The answer gives the decision, the conditions to pass on, the powers the officer "
         "holds and lacks for this call, what is prohibited, when to withdraw, and the policy clause behind each. "
         "The most restrictive applicable rule decides. The decision is recorded before it is answered; "
-        "`assessment_id` retrieves it later."
+        "`assessment_id` retrieves it later. `summary` gives the decision at a glance. "
+        "`view=compact` answers `CompactAssessmentResponse` (under 1.5 KB) instead of the full `AssessmentResponse`."
     ),
-    responses=problems(401, 403, 404, 409, 422, 503),
+    responses=DECISION_RESPONSES,
 )
 async def create_assessment(
     body: Annotated[AssessmentRequest, Body(openapi_examples=ASSESSMENT_EXAMPLES)],
     caller: Assessor,
     post: DecisionPostDep,
+    view: ViewQuery = "full",
 ) -> Response:
-    return await post.answer(caller=caller, endpoint="POST /v1/assessments", body=body, action=lambda run: assess(body, run))
+    answer = await post.answer(caller=caller, endpoint="POST /v1/assessments", body=body, action=lambda run: assess(body, run))
+    return render_view(answer, view, compact_document)
 
 
 @router.get(
@@ -106,24 +126,27 @@ def get_assessment(
 
 @router.post(
     "/{assessment_id}/escalations",
-    response_model=AssessmentResponse,
+    response_model=AssessmentResponse | CompactAssessmentResponse,
     summary="The situation changed during the deployment",
     description=(
         "For the dispatcher when the PCSO or the caller reports something new (a weapon, violence, a higher risk, or the scene "
         "now secured by officers): a fresh decision for the same call, task and officer, linked to the one it follows and recorded. "
         "A decision only gets stricter unless the change itself lowers the risk, and `escalation.risk_lowered_by` says which. "
         "When the deployment is no longer within the remit, `escalation.instructions` tells the PCSO what to do now "
-        "(disengage, withdraw, observe and report, request officer support) with the clauses."
+        "(disengage, withdraw, observe and report, request officer support) with the clauses. "
+        "`view=compact` answers `CompactAssessmentResponse` instead, as for POST /v1/assessments."
     ),
-    responses=problems(401, 403, 404, 409, 422, 503),
+    responses=DECISION_RESPONSES,
 )
 async def create_escalation(
     assessment_id: Annotated[Identifier, Path(min_length=1, max_length=64, description="The decision the escalation follows.")],
     body: Annotated[EscalationRequest, Body(openapi_examples=ESCALATION_EXAMPLES)],
     caller: Escalator,
     post: DecisionPostDep,
+    view: ViewQuery = "full",
 ) -> Response:
     endpoint = f"POST /v1/assessments/{assessment_id}/escalations"
-    return await post.answer(
+    answer = await post.answer(
         caller=caller, endpoint=endpoint, body=body, action=lambda run: escalate_assessment(assessment_id, body, run)
     )
+    return render_view(answer, view, compact_document)

@@ -153,16 +153,43 @@ class EscalationOut(BaseModel):
     )
 
 
+class SummaryOut(BaseModel):
+    headline: str = Field(
+        max_length=99,
+        description="The decision in words, the deciding reason in a few words and its clause, e.g. "
+        "'Do not deploy: knife crime incident is not a PCSO first response (WMP 2.8.3)'.",
+        examples=["Deploy with conditions: 1 condition (WMP 2.7.3)"],
+    )
+    lines: list[str] = Field(
+        description="One line per condition, then per prohibition, then per withdrawal trigger: its short form and "
+        "clause label, each under 100 characters."
+    )
+
+
 class AssessmentResponse(BaseModel):
     assessment_id: str
     decided_at: datetime
     decision: DecisionCode
     may_assign: bool
+    summary: SummaryOut | None = Field(
+        default=None,
+        description="The decision at a glance, for the dispatcher's screen. Present on every decision; null only on "
+        "records made before summaries were answered.",
+    )
     task: Task
     officer_id: str
     call_reference: str | None
-    reasons: list[FindingOut]
-    conditions: list[FindingOut]
+    reasons: list[FindingOut] = Field(
+        description="Deciding reason first. A refusal or referral gives only the reasons that refuse or refer."
+    )
+    conditions: list[FindingOut] = Field(
+        description="What to pass on to the PCSO. Empty when the decision is not a deployment (may_assign false)."
+    )
+    superseded: list[FindingOut] = Field(
+        default_factory=list,
+        description="For a refusal or referral: the findings it overrides, kept for the record and not to be passed on "
+        "(the reasons the task would otherwise be allowed, and the conditions a deployment would have carried).",
+    )
     limits: LimitsOut
     alternatives: list[AlternativeOut]
     policy: PolicyRefOut
@@ -175,6 +202,37 @@ class AssessmentResponse(BaseModel):
     escalation: EscalationOut | None = Field(
         default=None, description="For an escalation: what changed against the decision it follows."
     )
+
+
+class CompactPolicyOut(BaseModel):
+    id: str
+    version: str
+    digest: str
+
+
+class CompactEscalationOut(BaseModel):
+    parent_id: str
+    previous_decision: DecisionCode
+    direction: Literal["stricter", "unchanged", "looser"]
+
+
+class CompactAssessmentResponse(BaseModel):
+    """The compact view (`?view=compact`) of a decision, for a CAD screen: under 1.5 KB of JSON."""
+
+    view: Literal["compact"]
+    assessment_id: str
+    decision: DecisionCode
+    may_assign: bool
+    officer_id: str
+    summary: SummaryOut = Field(
+        description="As in the full view; when the lines would take the answer over 1.5 KB the last ones give way to "
+        "a line '+N more in the full view'."
+    )
+    codes: list[str] = Field(description="The finding codes of the reasons (deciding first), then of the conditions.")
+    clauses: list[str] = Field(description="The clause label of each code, in the same order (long labels abbreviated).")
+    policy: CompactPolicyOut
+    abstraction_id: str | None = Field(description="The abstraction record this deployment created, if any (WMP 1.3).")
+    escalation: CompactEscalationOut | None = Field(description="For an escalation: the decision it follows.")
 
 
 class AssessmentRecordOut(BaseModel):

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from service.api.schemas.assessments import CallIn, LocationIn, OfficerIn
+from service.api.schemas.assessments import (
+    AssessmentResponse,
+    CallIn,
+    CompactAssessmentResponse,
+    CompactPolicyOut,
+    LocationIn,
+    OfficerIn,
+)
 from service.api.schemas.common import DecisionCode, FindingOut, Identifier, PolicyRefOut, Strict, Task
 
 
@@ -33,6 +41,9 @@ class CandidateOut(BaseModel):
         description="Whether sending this officer abstracts them from their home LPA or neighbourhood."
     )
     place_reasons: list[str] = Field(description="Why this officer is at this place in the ranking.")
+    assessment: AssessmentResponse = Field(
+        description="This officer's decision document, as POST /v1/assessments answers it and as recorded (summary included)."
+    )
 
 
 class CandidatesResponse(BaseModel):
@@ -44,3 +55,21 @@ class CandidatesResponse(BaseModel):
     deployable: int
     policy: PolicyRefOut
     candidates: list[CandidateOut]
+
+
+class CompactCandidateOut(BaseModel):
+    rank: int
+    officer_id: str
+    assessment: CompactAssessmentResponse = Field(description="This officer's decision in the compact view.")
+
+
+class CompactCandidatesResponse(BaseModel):
+    """The compact view (`?view=compact`) of a candidates answer: each officer's decision in its compact view."""
+
+    view: Literal["compact"]
+    candidates_id: str
+    force: str
+    call_type: str
+    deployable: int
+    policy: CompactPolicyOut
+    candidates: list[CompactCandidateOut]
