@@ -83,7 +83,7 @@ HOSTILE_NAMES = [
 
 @pytest.fixture
 def hostile_policy_client(tmp_path: Path, sqlite_url: str) -> Any:
-    """The bundled policy with call-type and policy names a careless or hostile author might write."""
+    """The bundled policy with call-type, task, power and policy names a careless or hostile author might write."""
     policy_dir = tmp_path / "policy_data"
     shutil.copytree(POLICY_DIR, policy_dir)
     catalogue_path = policy_dir / "kent" / "call-types.json"
@@ -91,6 +91,14 @@ def hostile_policy_client(tmp_path: Path, sqlite_url: str) -> Any:
     for entry, name in zip(catalogue["call_types"], HOSTILE_NAMES, strict=False):
         entry["name"] = name
     catalogue_path.write_text(json.dumps(catalogue), encoding="utf-8")
+    tasks_path = policy_dir / "kent" / "tasks.json"
+    tasks = json.loads(tasks_path.read_text(encoding="utf-8"))
+    tasks["tasks"][0]["name"] = '<i>Covert</i> & "plain" clothes'
+    tasks_path.write_text(json.dumps(tasks), encoding="utf-8")
+    powers_path = policy_dir / "national" / "powers.json"
+    powers = json.loads(powers_path.read_text(encoding="utf-8"))
+    powers["powers"][0]["name"] = "<u>Penalty</u> notice for 'disorder'"
+    powers_path.write_text(json.dumps(powers), encoding="utf-8")
     policy_path = policy_dir / "kent" / "policy.json"
     policy = json.loads(policy_path.read_text(encoding="utf-8"))
     policy["name"] = 'Kent <b>Police</b> & "Partners"'
@@ -118,10 +126,13 @@ def test_the_matrix_page_escapes_every_value(hostile_policy_client: TestClient) 
     response = hostile_policy_client.get("/v1/policies/kent/matrix.html", headers=headers("planner"))
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     page = response.text
-    assert "<script" not in page and "<img" not in page and "<b>" not in page
+    assert "<script" not in page and "<img" not in page and "<b>" not in page and "onerror=alert(1)>" not in page
     assert "&lt;script&gt;alert(&quot;matrix&quot;)&lt;/script&gt;" in page
     assert "&#x27;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
     assert "Kent &lt;b&gt;Police&lt;/b&gt; &amp; &quot;Partners&quot;" in page
+    # Task names head the columns and power names label the form's checkboxes.
+    assert "<i>" not in page and "&lt;i&gt;Covert&lt;/i&gt; &amp; &quot;plain&quot; clothes" in page
+    assert "<u>" not in page and "&lt;u&gt;Penalty&lt;/u&gt; notice for &#x27;disorder&#x27;" in page
     # The only markup is the page's own.
     assert page.count("<tr>") == 1 + len(
         hostile_policy_client.get("/v1/policies/kent/call-types", headers=headers("planner")).json()

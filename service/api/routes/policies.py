@@ -168,7 +168,9 @@ def matrix(
     response_class=HTMLResponse,
     summary="Deployability matrix as a printable page",
     description=(
-        "The matrix as an HTML table a planner can open in a browser and print. The browser asks for a user name and password: "
+        "The matrix as an HTML table a planner can open in a browser and print: each call type and task by name with its code "
+        "beneath, a legend of the four decisions in the cells' colours, and a form (a plain GET to this page, no script) to "
+        "choose the phase and the officer profile, the current values chosen. The browser asks for a user name and password: "
         "any user name, and an API key as the password (a bearer key works too)."
     ),
     responses=problems(401, 403, 404, 422),
@@ -176,7 +178,7 @@ def matrix(
 def matrix_page(
     caller: BrowserMatrixReader, policy: PolicyDep, profile: Annotated[MatrixProfile, Query()], clock: ClockDep
 ) -> HTMLResponse:
-    return HTMLResponse(matrix_html(build_matrix(policy, profile, now=clock())))
+    return HTMLResponse(matrix_html(build_matrix(policy, profile, now=clock()), policy=policy))
 
 
 @router.post(
