@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = Field(default=10.0, gt=0, allow_inf_nan=False)
     body_timeout_seconds: float = Field(default=10.0, gt=0, allow_inf_nan=False)
     keep_alive_timeout_seconds: int = Field(default=5, ge=1)
+    # How long a request waits on the store (another writer's lock, a connection) before it gives
+    # up with a 503 problem: SQLite's busy timeout; PostgreSQL's connect and lock timeouts.
+    store_wait_seconds: float = Field(default=5.0, gt=0, le=300, allow_inf_nan=False)
 
     @field_validator("database_url")
     @classmethod

@@ -14,11 +14,15 @@ class ServiceError(Exception):
     status_code = 500
     slug = "internal-error"
     title = "Internal error"
+    # Seconds after which a retry may succeed, sent as Retry-After (every 503 has one).
+    retry_after: int | None = None
 
     def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
+        if self.retry_after is not None:
+            headers = {"Retry-After": str(self.retry_after), **(headers or {})}
         self.headers = headers
 
     def problem(self, instance: str | None = None) -> dict[str, Any]:
@@ -68,10 +72,15 @@ class MethodNotAllowed(ServiceError):
     title = "Method not allowed"
 
 
+# A store that timed out or dropped a connection is usually back within moments.
+RETRY_AFTER_SECONDS = 1
+
+
 class StoreUnavailable(ServiceError):
     status_code = 503
     slug = "store-unavailable"
     title = "The decision could not be recorded"
+    retry_after = RETRY_AFTER_SECONDS
 
 
 class NotRecorded(StoreUnavailable):
@@ -82,6 +91,7 @@ class NotReady(ServiceError):
     status_code = 503
     slug = "not-ready"
     title = "The service is not ready"
+    retry_after = RETRY_AFTER_SECONDS
 
 
 def field_path(location: tuple[str | int, ...]) -> str:

@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except PolicyLoadError as exc:
             logger.error("refusing to start: %s", exc)
             raise
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, wait_seconds=settings.store_wait_seconds)
         if settings.migrate_on_start:
             migrate.upgrade(engine)
         else:
@@ -84,7 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except SigningKeyError as exc:
             logger.error("refusing to start: %s", exc)
             raise
-        app.state.store = AuditStore(engine, signing=app.state.signing, previous_keys=previous_keys)
+        app.state.store = AuditStore(
+            engine, signing=app.state.signing, previous_keys=previous_keys, wait_seconds=settings.store_wait_seconds
+        )
         app.state.abstractions = AbstractionStore(app.state.store)
         app.state.idempotency = IdempotencyStore(engine)
         app.state.keyring = KeyRing(settings.callers)

@@ -62,6 +62,14 @@ def record_abstraction(
     return AbstractionOut.model_validate(row)
 
 
+def read_abstraction(abstraction_id: str, *, store: AbstractionStore) -> AbstractionOut:
+    """One abstraction record as it stands, or a 404."""
+    row = store.get(abstraction_id)
+    if row is None:
+        raise NotFound(f"No abstraction '{abstraction_id}'.")
+    return AbstractionOut.model_validate(row)
+
+
 def authorise_abstraction(
     abstraction_id: str,
     body: AuthorisationIn,

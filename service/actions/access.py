@@ -20,6 +20,7 @@ class Permission(StrEnum):
     READ_MATRIX = "read_matrix"
     RECORD_ABSTRACTION = "record_abstraction"
     AUTHORISE_ABSTRACTION = "authorise_abstraction"
+    READ_ABSTRACTIONS = "read_abstractions"
     READ_REPORTS = "read_reports"
     POLICY_IMPACT = "policy_impact"
     RELOAD_POLICY = "reload_policy"
@@ -42,6 +43,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.READ_MATRIX,
             Permission.RECORD_ABSTRACTION,
             Permission.AUTHORISE_ABSTRACTION,
+            Permission.READ_ABSTRACTIONS,
             Permission.READ_REPORTS,
             Permission.POLICY_IMPACT,
         }
@@ -53,6 +55,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.VERIFY_AUDIT,
             Permission.EXPORT_AUDIT,
             Permission.READ_MATRIX,
+            Permission.READ_ABSTRACTIONS,
             Permission.READ_REPORTS,
             Permission.POLICY_IMPACT,
         }

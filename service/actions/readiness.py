@@ -1,4 +1,4 @@
-"""Readiness: a policy is loaded and the store answers."""
+"""Readiness: a policy is loaded and the store answers and can take writes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from service.store.records import AuditStore
 
 
 def readiness(registry: PolicyRegistry | None, store: AuditStore | None, *, today: date) -> Readiness:
-    """Ready when a policy is loaded and the store answers; warnings for policies past review."""
+    """Ready when a policy is loaded and the store answers and can take writes; warnings for
+    policies past review."""
     if registry is None or not registry.sets:
         raise NotReady("No policy is loaded.")
     if store is None:
@@ -19,6 +20,10 @@ def readiness(registry: PolicyRegistry | None, store: AuditStore | None, *, toda
     problem = store.unreachable()
     if problem is not None:
         raise NotReady(f"The record store cannot be reached ({problem}).")
+    # A store that answers reads but cannot take writes (locked, read-only) cannot record decisions.
+    problem = store.cannot_write()
+    if problem is not None:
+        raise NotReady(f"The record store cannot take writes ({problem}).")
     warnings = [
         f"{policy.id}: {policy.document.title} was due for review on {policy.review_due.isoformat()}"
         for _, policy in sorted(registry.sets.items())

@@ -14,13 +14,28 @@ _DESCRIPTIONS = {
     409: "A conflict with the service's state: an Idempotency-Key still in progress, an abstraction already authorised, a policy directory that cannot be loaded, or a reload that would remove a loaded force.",
     413: "The request body is larger than the service accepts.",
     422: "Malformed request: `errors` names each bad field.",
-    503: "The decision could not be recorded, or the store is unreachable; nothing was decided.",
+    503: "The decision could not be recorded, or the store is unreachable or cannot take writes; nothing was decided. Retry after `Retry-After` seconds.",
+}
+
+
+_HEADERS: dict[int, dict[str, Any]] = {
+    503: {
+        "Retry-After": {
+            "description": "Seconds to wait before retrying (with the same Idempotency-Key, if one was sent).",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
 }
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for problem+json answers with these statuses."""
     return {
-        status: {"model": Problem, "description": _DESCRIPTIONS[status], "content": {PROBLEM_MEDIA_TYPE: {}}}
+        status: {
+            "model": Problem,
+            "description": _DESCRIPTIONS[status],
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+            **({"headers": _HEADERS[status]} if status in _HEADERS else {}),
+        }
         for status in statuses
     }

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -25,8 +26,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
+from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
+from service.store.database import DEFAULT_WAIT_SECONDS
 from service.store.digests import CURRENT_VERSION, chain_digest, content_digest, genesis, iso_utc, statement
 from service.store.signing import Signer
 
@@ -281,6 +284,21 @@ def _sign(
 
 
 Done = Callable[[list[Appended] | None, BaseException | None], None]
+# Time for one commit of a batch, beyond the time its statements may wait for locks.
+COMMIT_ALLOWANCE_SECONDS = 5.0
+# How much sooner than its caller the writer gives up on an entry.
+_MARGIN_SECONDS = 0.5
+
+
+class CallerGaveUp(TimeoutError):
+    """The caller stopped waiting before its entries could be appended; they were not."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    entries: Sequence[NewEntry]
+    done: Done
+    deadline: float  # time.monotonic() after which the caller no longer waits
 
 
 class ChainWriter:
@@ -289,19 +307,33 @@ class ChainWriter:
     Callers wait in their own way: a thread blocks on a future (``append``); a coroutine awaits
     an asyncio future that the writer resolves on the caller's event loop (``append_async``), so
     the event loop never parks a thread per request.
+
+    Waits are bounded by the store wait the engine was made with (``wait_seconds``): a batch's
+    statements give up on a lock after it, and a caller waits for the batch ahead of it and its
+    own, each with a commit allowance. An entry whose caller has stopped waiting is never
+    appended, so a caller told its entries failed can rely on it.
     """
 
-    def __init__(self, engine: Engine, *, max_batch: int = 512, signing: Signing | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        max_batch: int = 512,
+        signing: Signing | None = None,
+        wait_seconds: float = DEFAULT_WAIT_SECONDS,
+    ) -> None:
         self._engine = engine
         self._signing = signing
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[Sequence[NewEntry], Done] | None] = queue.SimpleQueue()
+        self.timeout = 2 * (wait_seconds + COMMIT_ALLOWANCE_SECONDS)
+        self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
 
-    def append(self, entries: Sequence[NewEntry], *, timeout: float = 30.0) -> list[Appended]:
+    def append(self, entries: Sequence[NewEntry], *, timeout: float | None = None) -> list[Appended]:
         """Block until the entries are committed (together); raise the store's error if they could not be."""
+        timeout = self.timeout if timeout is None else timeout
         future: Future[list[Appended]] = Future()
 
         def done(result: list[Appended] | None, error: BaseException | None) -> None:
@@ -310,11 +342,12 @@ class ChainWriter:
             else:
                 future.set_result(result or [])
 
-        self._submit(entries, done)
+        self._submit(entries, done, timeout)
         return future.result(timeout=timeout)
 
-    async def append_async(self, entries: Sequence[NewEntry], *, timeout: float = 30.0) -> list[Appended]:
+    async def append_async(self, entries: Sequence[NewEntry], *, timeout: float | None = None) -> list[Appended]:
         """Await the commit of the entries (together); raise the store's error if they could not be."""
+        timeout = self.timeout if timeout is None else timeout
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[Appended]] = loop.create_future()
 
@@ -329,10 +362,10 @@ class ChainWriter:
         def done(result: list[Appended] | None, error: BaseException | None) -> None:
             loop.call_soon_threadsafe(settle, result, error)
 
-        self._submit(entries, done)
+        self._submit(entries, done, timeout)
         return await asyncio.wait_for(future, timeout)
 
-    def _submit(self, entries: Sequence[NewEntry], done: Done) -> None:
+    def _submit(self, entries: Sequence[NewEntry], done: Done, timeout: float) -> None:
         if self._thread is None:
             with self._lock:
                 if self._closed:
@@ -340,7 +373,9 @@ class ChainWriter:
                 if self._thread is None:
                     self._thread = threading.Thread(target=self._run, name="chain-writer", daemon=True)
                     self._thread.start()
-        self._queue.put((entries, done))
+        # The writer gives up on the entries a little before the caller does, so that nothing is
+        # committed after the caller has been told it was not.
+        self._queue.put(_Waiting(entries, done, time.monotonic() + timeout - _MARGIN_SECONDS))
 
     def close(self) -> None:
         """Commit what is queued, then stop the thread."""
@@ -358,7 +393,7 @@ class ChainWriter:
             if item is None:
                 break
             batch = [item]
-            size = len(item[0])
+            size = len(item.entries)
             while size < self._max_batch:
                 try:
                     more = self._queue.get_nowait()
@@ -368,16 +403,27 @@ class ChainWriter:
                     stopping = True
                     break
                 batch.append(more)
-                size += len(more[0])
+                size += len(more.entries)
             self._commit(batch)
 
-    def _commit(self, batch: list[tuple[Sequence[NewEntry], Done]]) -> None:
+    def _commit(self, batch: list[_Waiting]) -> None:
+        batch = self._still_waiting(batch)
+        if not batch:
+            return
         try:
-            appended = self._append([entry for entries, _ in batch for entry in entries])
+            appended = self._append([entry for item in batch for entry in item.entries], min(i.deadline for i in batch))
+        except CallerGaveUp:
+            # A caller stopped waiting while the batch waited for the store: nothing was committed;
+            # the callers still waiting are tried again without it.
+            self._commit(batch)
+            return
         except Exception as exc:  # noqa: BLE001 - every waiting caller must hear of the failure
-            if len(batch) == 1:
-                logger.error("audit append failed: %s", type(exc).__name__)
-                batch[0][1](None, exc)
+            if len(batch) == 1 or isinstance(exc, OperationalError):
+                # A lock not granted within the wait, or a store that cannot be reached, fails every
+                # caller of the batch alike: trying each alone would only make them wait again.
+                logger.error("audit append of %d requests failed: %s", len(batch), type(exc).__name__)
+                for item in batch:
+                    item.done(None, exc)
                 return
             # One caller's entries may be what the store refused: try each caller's alone, so that
             # only the one that cannot be stored fails.
@@ -386,10 +432,22 @@ class ChainWriter:
                 self._commit([item])
             return
         position = 0
-        for entries, done in batch:
-            done(appended[position : position + len(entries)], None)
-            position += len(entries)
+        for item in batch:
+            item.done(appended[position : position + len(item.entries)], None)
+            position += len(item.entries)
 
-    def _append(self, entries: list[NewEntry]) -> list[Appended]:
+    @staticmethod
+    def _still_waiting(batch: list[_Waiting]) -> list[_Waiting]:
+        """The items whose callers still wait; the others are told they were not appended."""
+        now = time.monotonic()
+        for item in batch:
+            if item.deadline <= now:
+                item.done(None, CallerGaveUp("the caller stopped waiting before the entries could be appended"))
+        return [item for item in batch if item.deadline > now]
+
+    def _append(self, entries: list[NewEntry], deadline: float) -> list[Appended]:
         with self._engine.begin() as connection:
-            return append_in(connection, entries, now=datetime.now(UTC), signing=self._signing)
+            appended = append_in(connection, entries, now=datetime.now(UTC), signing=self._signing)
+            if time.monotonic() >= deadline:
+                raise CallerGaveUp("a caller stopped waiting before the batch could be committed")  # rolls back
+            return appended

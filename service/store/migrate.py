@@ -63,6 +63,9 @@ def upgrade(engine: Engine) -> None:
     """Apply pending migrations; concurrent starters (several workers) wait for one another."""
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
+            # Workers starting together wait for the one migrating, however long it takes: the
+            # store wait (lock_timeout) is for requests, not for schema changes.
+            connection.execute(text("SET LOCAL lock_timeout = 0"))
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK})
             command.upgrade(_config(connection), "head")
         return

@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from service.errors import InvalidRequest, NotRecorded, StoreUnavailable
 from service.store.chain import Appended, ChainWriter, NewEntry, Signing, append_in, chain_of, lock_chain
-from service.store.database import ping
+from service.store.database import DEFAULT_WAIT_SECONDS, ping, probe_write
 from service.store.digests import iso_utc, statement
 from service.store.signing import key_id
 from service.store.tables import audit_chains, audit_checkpoints, audit_records, audit_signatures
@@ -122,13 +122,20 @@ def decode_cursor(cursor: str) -> int:
 class AuditStore:
     """Durable, tamper-evident records of every decision."""
 
-    def __init__(self, engine: Engine, *, signing: Signing | None = None, previous_keys: Sequence[Ed25519PublicKey] = ()) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        signing: Signing | None = None,
+        previous_keys: Sequence[Ed25519PublicKey] = (),
+        wait_seconds: float = DEFAULT_WAIT_SECONDS,
+    ) -> None:
         self.engine = engine
         self.signing = signing
         # The keys whose signatures verification accepts: the current one and retired ones.
         keys = list(previous_keys) + ([signing.signer.private.public_key()] if signing is not None else [])
         self.public_keys = {key_id(key): key for key in keys}
-        self.writer = ChainWriter(engine, signing=signing)
+        self.writer = ChainWriter(engine, signing=signing, wait_seconds=wait_seconds)
 
     def close(self) -> None:
         self.writer.close()
@@ -137,6 +144,14 @@ class AuditStore:
         """None when the database answers; otherwise the kind of error it gave."""
         try:
             ping(self.engine)
+        except SQLAlchemyError as exc:
+            return type(exc).__name__
+        return None
+
+    def cannot_write(self) -> str | None:
+        """None when a write could start within the store wait; otherwise the kind of error it gave."""
+        try:
+            probe_write(self.engine)
         except SQLAlchemyError as exc:
             return type(exc).__name__
         return None

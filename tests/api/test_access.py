@@ -27,6 +27,7 @@ EXPECTED = {
     ("POST", "/v1/assessments/{assessment_id}/escalations"): {"dispatcher": 404, "planner": 403, "auditor": 403, "admin": 404},
     ("POST", "/v1/candidates"): {"dispatcher": 200, "planner": 403, "auditor": 403, "admin": 200},
     ("POST", "/v1/abstractions"): {"dispatcher": 201, "planner": 201, "auditor": 403, "admin": 201},
+    ("GET", "/v1/abstractions/{abstraction_id}"): {"dispatcher": 403, "planner": 404, "auditor": 404, "admin": 404},
     ("POST", "/v1/abstractions/{abstraction_id}/authorisation"): {
         "dispatcher": 403,
         "planner": 404,

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -157,7 +161,7 @@ def test_failed_recording_releases_the_key(sqlite_url: str) -> None:
     with TestClient(app) as test_client:
         app.dependency_overrides[get_store] = lambda: unreachable
         failed = test_client.post("/v1/assessments", json=BODY, headers={**headers("dispatcher"), **key})
-        assert failed.status_code == 503
+        assert failed.status_code == 503 and failed.headers["retry-after"] == "1"
         metrics = test_client.get("/metrics").text
         assert "pcso_audit_write_failures_total 1.0" in metrics
         app.dependency_overrides.clear()
@@ -217,7 +221,64 @@ def test_readyz_fails_when_the_store_is_unreachable(sqlite_url: str) -> None:
         app.state.store = AuditStore(make_engine("postgresql+psycopg://nobody:nothing@127.0.0.1:9/none"))
         response = test_client.get("/readyz")
     assert response.status_code == 503 and response.headers["content-type"] == "application/problem+json"
-    assert "store" in response.json()["detail"]
+    assert "store" in response.json()["detail"] and response.headers["retry-after"] == "1"
+
+
+@contextmanager
+def write_lock(database_url: str) -> Iterator[None]:
+    """Hold the store's write lock from another connection, as a long writer would."""
+    if database_url.startswith("sqlite"):
+        holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        # Reads go on; every write to the chains' heads waits.
+        connection.execute(text("LOCK TABLE audit_chain, chain_head IN EXCLUSIVE MODE"))
+        try:
+            yield
+        finally:
+            connection.rollback()
+    engine.dispose()
+
+
+def test_a_store_that_cannot_take_writes_answers_503_with_retry_after_and_recovers(database_url: str) -> None:
+    with TestClient(create_app(make_settings(database_url, store_wait_seconds=1))) as client:
+        assert client.post("/v1/assessments", json=BODY, headers=headers("dispatcher")).status_code == 200
+        with write_lock(database_url):
+            started = time.monotonic()
+            blocked = client.post("/v1/assessments", json=BODY, headers=headers("dispatcher"))
+            waited = time.monotonic() - started
+            assert blocked.status_code == 503 and blocked.headers["content-type"] == "application/problem+json"
+            assert blocked.headers["retry-after"] == "1"
+            # It gave up after the store wait, not the far longer time callers allow a batch.
+            assert 0.9 <= waited < 5, waited
+            started = time.monotonic()
+            ready = client.get("/readyz")
+            assert ready.status_code == 503 and ready.headers["retry-after"] == "1"
+            assert "cannot take writes" in ready.json()["detail"] and time.monotonic() - started < 5
+            assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 200
+        assert client.post("/v1/assessments", json=BODY, headers=headers("dispatcher")).status_code == 200
+        assert client.get("/v1/audit/verify", headers=headers("auditor")).json()["status"] == "intact"
+    assert rows(database_url) == 2
+
+
+def test_the_503_problems_declare_retry_after(sqlite_client: TestClient) -> None:
+    document = sqlite_client.get("/openapi.json").json()
+    unavailable = [
+        operation["responses"]["503"]
+        for item in document["paths"].values()
+        for operation in item.values()
+        if "503" in operation["responses"]
+    ]
+    assert len(unavailable) > 10
+    assert all(response["headers"]["Retry-After"]["schema"]["type"] == "integer" for response in unavailable)
 
 
 def test_oversized_bodies_are_413_and_nothing_is_recorded(sqlite_client: TestClient, sqlite_url: str) -> None:

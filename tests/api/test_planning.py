@@ -192,6 +192,34 @@ def test_out_of_area_deployment_creates_a_pending_abstraction_that_can_be_author
     assert client.get("/v1/audit/verify", headers=headers("auditor")).json()["status"] == "intact"
 
 
+def test_a_recorded_abstraction_is_at_its_location(client: TestClient) -> None:
+    body = {
+        "force": "west-midlands",
+        "officer_id": "PCSO 31",
+        "home_lpa": "birmingham-west",
+        "reason": "other",
+        "description": "Stewarding the Christmas market",
+        "started_at": "2026-11-20T09:00:00Z",
+    }
+    created = client.post("/v1/abstractions", json=body, headers=headers("planner"))
+    assert created.status_code == 201
+    location = created.headers["location"]
+    assert location == f"/v1/abstractions/{created.json()['id']}"
+    for role in ("planner", "auditor", "admin"):
+        read = client.get(location, headers=headers(role))
+        assert read.status_code == 200 and read.json() == created.json()
+    assert client.get(location, headers=headers("dispatcher")).status_code == 403
+    client.post(
+        f"{location}/authorisation",
+        json={"authorised_by": "PS 2211 Khan", "justification": "Event cover"},
+        headers=headers("planner"),
+    )
+    authorised = client.get(location, headers=headers("auditor")).json()
+    assert authorised["status"] == "authorised" and authorised["authorised_by"] == "PS 2211 Khan"
+    missing = client.get("/v1/abstractions/no-such-id", headers=headers("auditor"))
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+
+
 def test_home_deployment_creates_no_abstraction(sqlite_client: TestClient) -> None:
     decision = sqlite_client.post("/v1/assessments", json={**CALL, "officer": OFFICER}, headers=headers("dispatcher")).json()
     assert decision["abstraction_id"] is None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
 from service.config import Settings, parse_api_keys
+from service.store.database import make_engine
 
 
 def test_parses_keys_and_roles() -> None:
@@ -42,3 +45,20 @@ def test_database_url_must_be_a_known_backend() -> None:
 def test_keys_are_not_in_the_settings_repr() -> None:
     settings = Settings(environment="production", api_keys="a-very-secret-key-0001:admin")
     assert "a-very-secret-key-0001" not in repr(settings)
+
+
+def test_the_store_wait_is_read_and_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().store_wait_seconds == 5
+    monkeypatch.setenv("STORE_WAIT_SECONDS", "1.5")
+    assert Settings().store_wait_seconds == 1.5
+    for bad in ("0", "-1", "inf", "soon"):
+        monkeypatch.setenv("STORE_WAIT_SECONDS", bad)
+        with pytest.raises(ValidationError):
+            Settings()
+
+
+def test_the_store_wait_is_sqlites_busy_timeout(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}", wait_seconds=0.25)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == 250
+    engine.dispose()

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from service.main import create_app
 from service.store import migrate
-from service.store.chain import ChainWriter, NewEntry
+from service.store.chain import CallerGaveUp, ChainWriter, NewEntry, _Waiting
 from service.store.database import make_engine
 from service.store.digests import chain_digest, content_digest, genesis
 from service.store.signing import Signer, new_key_text
@@ -294,16 +295,32 @@ def test_a_batch_that_cannot_commit_fails_only_the_entry_the_store_refuses(clien
         return record
 
     # One group commit holding a duplicate of an existing record id between two good entries.
+    waiting = time.monotonic() + 30
     writer._commit(
         [
-            ((entry("good-1"),), settle("good-1")),
-            ((entry(existing),), settle("duplicate")),
-            ((entry("good-2"),), settle("good-2")),
+            _Waiting((entry("good-1"),), settle("good-1"), waiting),
+            _Waiting((entry(existing),), settle("duplicate"), waiting),
+            _Waiting((entry("good-2"),), settle("good-2"), waiting),
         ]
     )
     assert done.wait(10)
     assert isinstance(outcomes["duplicate"], Exception)
     assert [a.chain_seq for a in outcomes["good-1"]] == [2] and [a.chain_seq for a in outcomes["good-2"]] == [3]  # type: ignore[attr-defined]
+    # An entry whose caller has stopped waiting is never appended; the others of its batch are.
+    outcomes.clear()
+    done.clear()
+    writer._commit(
+        [
+            _Waiting((entry("good-3"),), settle("good-3"), waiting),
+            _Waiting((entry("late"),), settle("late"), time.monotonic() - 1),
+            _Waiting((entry("good-4"),), settle("good-4"), waiting),
+        ]
+    )
+    assert done.wait(10)
+    assert isinstance(outcomes["late"], CallerGaveUp)
+    assert [a.chain_seq for a in outcomes["good-3"]] == [4] and [a.chain_seq for a in outcomes["good-4"]] == [5]  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM audit_record WHERE id = 'late'")).scalar_one() == 0
     writer.close()
     engine.dispose()
     assert verify(client, force="west-midlands")["status"] == "intact"

@@ -6,9 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 
-from service.actions.abstractions import abstraction_report, authorise_abstraction, record_abstraction, report_csv
+from service.actions.abstractions import (
+    abstraction_report,
+    authorise_abstraction,
+    read_abstraction,
+    record_abstraction,
+    report_csv,
+)
 from service.api.deps import (
     AbstractionAuthoriser,
+    AbstractionReader,
     AbstractionRecorder,
     AbstractionStoreDep,
     ClockDep,
@@ -40,7 +47,10 @@ MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
         "(an event, a cover shift): recorded pending authorisation, as WMP 1.3 requires. Deployments the service decides "
         "create these themselves (`abstraction_id` in the decision)."
     ),
-    responses=problems(401, 403, 404, 422, 503),
+    responses={
+        201: {"headers": {"Location": {"description": "The new abstraction's address.", "schema": {"type": "string"}}}},
+        **problems(401, 403, 404, 422, 503),
+    },
 )
 def create_abstraction(
     body: Annotated[AbstractionIn, Body(openapi_examples=ABSTRACTION_EXAMPLES)],
@@ -49,8 +59,22 @@ def create_abstraction(
     store: AbstractionStoreDep,
     clock: ClockDep,
     new_id: IdFactoryDep,
+    response: Response,
 ) -> AbstractionOut:
-    return record_abstraction(body, registry=registry, store=store, caller=caller, now=clock(), new_id=new_id)
+    created = record_abstraction(body, registry=registry, store=store, caller=caller, now=clock(), new_id=new_id)
+    response.headers["Location"] = f"/v1/abstractions/{created.id}"
+    return created
+
+
+@router.get(
+    "/v1/abstractions/{abstraction_id}",
+    response_model=AbstractionOut,
+    summary="Read an abstraction",
+    description="For the supervisor, planner or auditor: one abstraction record as it stands, pending or authorised.",
+    responses=problems(401, 403, 404, 422, 503),
+)
+def get_abstraction(abstraction_id: AbstractionId, caller: AbstractionReader, store: AbstractionStoreDep) -> AbstractionOut:
+    return read_abstraction(abstraction_id, store=store)
 
 
 @router.post(

@@ -28,7 +28,10 @@ def healthz() -> Health:
     "/readyz",
     response_model=Readiness,
     summary="Ready to decide",
-    description="Readiness: the policy is loaded and the record store answers. A 503 problem says which is missing; route no calls here until it passes.",
+    description=(
+        "Readiness: the policy is loaded and the record store answers and can take writes (a write could start within "
+        "STORE_WAIT_SECONDS). A 503 problem says which is missing; route no calls here until it passes."
+    ),
     responses=problems(503),
 )
 def readyz(request: Request) -> Readiness:
