@@ -36,12 +36,19 @@ def _verify_export(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return 2
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # UnicodeDecodeError is a ValueError
+        print(f"{args.file}: not an audit export this tool can read ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return 2
+    if not result.chains and not result.problems:
+        print("the export holds no entries: nothing to check")
+        return 0
     if args.json:
         print(
             json.dumps(
                 {
                     "intact": result.intact,
                     "problems": result.problems,
+                    "notes": result.notes,
                     "chains": [{**vars(chain), "intact": chain.intact} for chain in result.chains],
                 },
                 indent=2,
@@ -50,6 +57,8 @@ def _verify_export(args: argparse.Namespace) -> int:
     else:
         for problem in result.problems:
             print(f"BROKEN: {problem}")
+        for note in result.notes:
+            print(f"note: {note}")
         for chain in result.chains:
             span = f"entries {chain.first_seq} to {chain.last_seq}" if chain.entries else "no entries"
             state = "intact" if chain.intact else "BROKEN"
@@ -63,6 +72,13 @@ def _verify_export(args: argparse.Namespace) -> int:
     return 0 if result.intact and result.chains else 1
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m service.cli.audit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -71,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("verify-export", help="check an NDJSON export offline")
     check.add_argument("file", type=Path)
     check.add_argument("--public-key", action="append", required=True, help="base64 Ed25519 public key, or a file holding it")
-    check.add_argument("--sign-every", type=int, help="the signing interval (AUDIT_SIGN_EVERY); default: what the export states")
+    check.add_argument(
+        "--sign-every", type=_positive, help="the signing interval (AUDIT_SIGN_EVERY); default: what the export states"
+    )
     check.add_argument("--force", help="check only this force's chain")
     check.add_argument("--json", action="store_true", help="print the result as JSON")
     commands.add_parser("new-signing-key", help="print a new signing key")

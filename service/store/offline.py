@@ -67,6 +67,7 @@ class ChainResult:
 class ExportResult:
     chains: list[ChainResult]
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
@@ -103,9 +104,14 @@ def verify_export(
         else:
             result.problems.append(f"line {number} has an unknown type {kind!r}")
     interval = sign_every or header.get("sign_every")
-    if not interval:
+    if not isinstance(interval, int) or isinstance(interval, bool) or interval < 1:
         result.problems.append("the signing interval is not known: give it (--sign-every) or export with a header")
         return result
+    if sign_every is None:
+        result.notes.append(
+            f"signing interval {interval} taken from the export's header, which is not signed; give --sign-every to be sure"
+        )
+    windowed = bool(header.get("from") or header.get("to"))
     chains = sorted(set(entries) | set(signatures))
     if force is not None:
         chains = [chain for chain in chains if chain == force]
@@ -114,7 +120,7 @@ def verify_export(
     for chain in chains:
         result.chains.append(
             _check_chain(
-                chain, entries.get(chain, []), checkpoints.get(chain, {}), signatures.get(chain, []), keys, int(interval)
+                chain, entries.get(chain, []), checkpoints.get(chain, {}), signatures.get(chain, []), keys, interval, windowed
             )
         )
     return result
@@ -127,6 +133,7 @@ def _check_chain(
     signatures: list[dict[str, Any]],
     keys: Mapping[str, Ed25519PublicKey],
     interval: int,
+    windowed: bool = False,
 ) -> ChainResult:
     result = ChainResult(chain)
     entries = sorted(entries, key=lambda entry: int(entry["chain_seq"]))
@@ -143,8 +150,20 @@ def _check_chain(
                 checkpoint = checkpoints[seq - 1]
                 purge = ids.get(checkpoint.get("purge_record_id"))
                 if purge is None or purge.get("kind") != "purge":
-                    result.problems.append(f"the checkpoint before entry {seq} comes without the purge entry that made it")
-                    return result
+                    if not windowed:
+                        result.problems.append(f"the checkpoint before entry {seq} comes without the purge entry that made it")
+                        return result
+                    result.notes.append(
+                        f"the purge entry behind the checkpoint before entry {seq} is outside the exported window"
+                    )
+                else:
+                    made = json.loads(purge["response_json"])
+                    if (
+                        made.get("through_chain_seq", made.get("through_seq")) != seq - 1
+                        or made.get("checkpoint_digest") != checkpoint["digest"]
+                    ):
+                        result.problems.append(f"the checkpoint before entry {seq} is not the one its purge entry made")
+                        return result
                 expected_prev = checkpoint["digest"]
             else:
                 result.notes.append(f"the export starts at entry {seq}: links before it are not checked")
@@ -152,6 +171,10 @@ def _check_chain(
         elif seq != expected_seq:
             result.problems.append(f"entries {expected_seq} to {seq - 1} are missing")
             return result
+        for readable, text in (("request", "request_json"), ("response", "response_json")):
+            if readable in entry and entry[readable] != json.loads(entry[text]):
+                result.problems.append(f"entry {seq}: its readable {readable} differs from the text its digest covers")
+                return result
         version = int(entry.get("digest_version", 1))
         if chain_digest(entry["prev_digest"], content_digest(_content(entry), version)) != entry["digest"]:
             result.problems.append(f"entry {seq} is altered: its content does not give its digest")
@@ -176,6 +199,9 @@ def _check_chain(
             result.problems.append(f"the signature at entry {seq} does not verify")
             continue
         signed_entry = by_seq.get(seq)
+        if signed_entry is None and not windowed and result.last_seq is not None and seq > result.last_seq:
+            result.problems.append(f"entry {seq} was signed but the export ends at entry {result.last_seq}: entries are missing")
+            continue
         if signed_entry is not None and signed_entry["digest"] != item["digest"]:
             result.problems.append(f"entry {seq} no longer has the digest signed for it: the chain was rewritten")
             continue

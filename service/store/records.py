@@ -255,10 +255,15 @@ class AuditStore:
             "type": "export",
             "exported_at": iso_utc(now or datetime.now(UTC)),
             "force": force,
+            "from": iso_utc(recorded_from) if recorded_from is not None else None,
+            "to": iso_utc(recorded_to) if recorded_to is not None else None,
             "sign_every": self.signing.every if self.signing is not None else None,
             "key_id": self.signing.signer.key_id if self.signing is not None else None,
         }
         with self.engine.connect() as connection:
+            # Each chain as far as its head read now: entries and signatures committed after this are
+            # left for the next export, so what is exported is consistent even while writers go on.
+            heads = {row.chain: int(row.seq) for row in connection.execute(select(_chains_table.c.chain, _chains_table.c.seq))}
             checkpoint_query = select(_checkpoints).order_by(_checkpoints.c.chain, _checkpoints.c.through_chain_seq)
             signature_query = select(_signatures).order_by(_signatures.c.chain, _signatures.c.chain_seq)
             if force is not None:
@@ -273,11 +278,14 @@ class AuditStore:
                     "purge_record_id": row.purge_record_id,
                 }
             for row in connection.execute(signature_query):
-                yield _signature_line(row)
+                if int(row.chain_seq) <= heads.get(row.chain, 0):
+                    yield _signature_line(row)
             newest: dict[str, tuple[int, str]] = {}
             result = connection.execution_options(stream_results=True, yield_per=VERIFY_BATCH).execute(query)
             try:
                 for row in result:
+                    if int(row.chain_seq) > heads.get(row.chain, 0):
+                        continue
                     newest[row.chain] = (int(row.chain_seq), row.digest)
                     yield _exported(row)
             finally:

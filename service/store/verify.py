@@ -12,7 +12,8 @@ be the one its entry's digest covers; a signed checkpoint must match the entry i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -103,6 +104,21 @@ class _ChainWalk:
         return None
 
 
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection that sees one consistent state of the store for as long as it is open, while
+    writers go on (a row and the entry that vouches for it are always seen together)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+            yield connection
+        return
+    with engine.connect() as connection:
+        # SQLite (WAL) keeps a read transaction's snapshot from its first read to its end; closing
+        # the connection ends it.
+        connection.exec_driver_sql("BEGIN")
+        yield connection
+
+
 def verify_chain(
     engine: Engine, chain: str, from_seq: int | None, to_seq: int | None, keys: Mapping[str, Ed25519PublicKey] | None = None
 ) -> VerifyReport:
@@ -110,7 +126,7 @@ def verify_chain(
     walk also checks the signed checkpoints (under ``keys``, by key id) and the rows the chain
     vouches for."""
     in_chain = _records.c.chain == chain
-    with engine.connect() as connection:
+    with snapshot(engine) as connection:
         head = connection.execute(select(_chains.c.seq, _chains.c.digest).where(_chains.c.chain == chain)).first()
         head_seq, head_digest = (int(head.seq), head.digest) if head is not None else (0, genesis(chain))
         checkpoints = {
@@ -171,7 +187,7 @@ def verify_chain(
         if walk.last_seq == head_seq and walk.expected_prev != head_digest:
             return report(ChainBreak(head_seq, "altered", "the newest entry does not match the chain head"), walk)
         if from_seq is None and to_seq is None:
-            broken = _check_signatures(connection, chain, keys or {}) or _check_vouched_rows(connection, chain)
+            broken = _check_signatures(connection, chain, head_seq, keys or {}) or _check_vouched_rows(connection, chain)
         return report(broken, walk)
 
 
@@ -206,7 +222,9 @@ def _check_purge_entry(row: Any, checkpoints: dict[int, Any]) -> str | None:
     return None
 
 
-def _check_signatures(connection: Connection, chain: str, keys: Mapping[str, Ed25519PublicKey]) -> ChainBreak | None:
+def _check_signatures(
+    connection: Connection, chain: str, head_seq: int, keys: Mapping[str, Ed25519PublicKey]
+) -> ChainBreak | None:
     """Each stored signed checkpoint verifies under one of the service's public keys and names the
     digest its entry still has. (Whether every signed position still has its signature is for the
     offline verifier, which is told the interval: the interval may have changed over time.)"""
@@ -216,6 +234,11 @@ def _check_signatures(connection: Connection, chain: str, keys: Mapping[str, Ed2
         .join(_records, (_records.c.chain == signatures.c.chain) & (_records.c.chain_seq == signatures.c.chain_seq))
         .where(signatures.c.chain == chain)
     ).all()
+    past = connection.execute(
+        select(func.max(signatures.c.chain_seq)).where(signatures.c.chain == chain, signatures.c.chain_seq > head_seq)
+    ).scalar()
+    if past is not None:
+        return ChainBreak(head_seq + 1, "missing", f"entry {int(past)} was signed but the chain now ends at entry {head_seq}")
     for row in rows:
         seq = int(row.chain_seq)
         key = keys.get(row.key_id)
@@ -242,12 +265,14 @@ def _check_vouched_rows(connection: Connection, chain: str) -> ChainBreak | None
                 _records.c.request_json,
                 _records.c.response_json,
                 _records.c.answer_digest,
+                _records.c.caller_key_id,
             ).where(
-                _records.c.chain.in_(chains), _records.c.kind.in_(("abstraction", "authorisation", "assessment", "escalation"))
+                _records.c.chain.in_(chains),
+                _records.c.kind.in_(("abstraction", "authorisation", "assessment", "escalation", "purge")),
             )
         )
     }
-    purged_before = connection.execute(select(func.max(_checkpoints.c.cutoff)).where(_checkpoints.c.chain.in_(chains))).scalar()
+    purged_before = _purged_before(entries)
     authorisations = {row.parent_id: row for row in entries.values() if row.kind == "authorisation"}
     for row in connection.execute(select(abstractions).where(abstractions.c.force == chain)).all():
         if purged_before is not None and row.recorded_at < purged_before:
@@ -258,16 +283,36 @@ def _check_vouched_rows(connection: Connection, chain: str) -> ChainBreak | None
             return ChainBreak(int(created.chain_seq) if created is not None else 0, "altered", f"abstraction {row.id}: {problem}")
     keys = idempotency_keys
     for row in connection.execute(
-        select(keys.c.key, keys.c.record_id, keys.c.response_body).where(keys.c.status == "done", keys.c.record_id.is_not(None))
+        select(keys.c.key, keys.c.caller_key_id, keys.c.record_id, keys.c.response_body).where(
+            keys.c.status == "done", keys.c.record_id.is_not(None)
+        )
     ).all():
         entry = entries.get(row.record_id)
         if entry is None:
             continue  # another chain's, or purged with its entry
-        if entry.answer_digest is None or sha256(row.response_body or "") != entry.answer_digest:
+        if (
+            entry.answer_digest is None
+            or sha256(row.response_body or "") != entry.answer_digest
+            or entry.caller_key_id != row.caller_key_id
+        ):
             return ChainBreak(
                 int(entry.chain_seq), "altered", f"the answer kept for Idempotency-Key {row.key!r} is not the one recorded"
             )
     return None
+
+
+def _purged_before(entries: Mapping[str, Any]) -> datetime | None:
+    """The latest cutoff of a purge recorded in the chain (a checkpoint row alone proves nothing)."""
+    cutoffs = []
+    for entry in entries.values():
+        if entry.kind == "purge":
+            cutoff = json.loads(entry.request_json).get("cutoff")
+            if isinstance(cutoff, str):
+                try:
+                    cutoffs.append(datetime.fromisoformat(cutoff))
+                except ValueError:
+                    continue
+    return max(cutoffs, default=None)
 
 
 _CREATED_FIELDS = (
@@ -291,8 +336,9 @@ def _abstraction_problem(row: Any, entries: dict[str, Any], authorisation: Any |
             value = getattr(row, name)
             if _plain(value) != _plain(recorded.get(name)):
                 return f"its {name} is not what was recorded"
-        if authorisation is None and _plain(row.hours) != _plain(recorded.get("hours")):
-            return "its hours are not what was recorded"
+        if not (authorisation is not None and "hours" in json.loads(authorisation.request_json)):
+            if _plain(row.hours) != _plain(recorded.get("hours")):
+                return "its hours are not what was recorded"
     elif row.assessment_id is None or row.assessment_id not in entries:
         return "no entry of the chain records it"
     else:
@@ -310,6 +356,10 @@ def _abstraction_problem(row: Any, entries: dict[str, Any], authorisation: Any |
         ):
             if getattr(row, name) != recorded:
                 return f"its {name} is not what the decision that created it recorded"
+        if row.source != "assessment":
+            return "its source is not the decision that created it"
+        if not (authorisation is not None and "hours" in json.loads(authorisation.request_json)) and row.hours is not None:
+            return "its hours are not what was recorded"
     if authorisation is None:
         if row.status != "pending" or row.authorised_by is not None or row.authorised_at is not None:
             return "it is marked authorised but the chain records no authorisation"

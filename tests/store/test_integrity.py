@@ -490,3 +490,116 @@ def test_a_rotated_key_keeps_older_signatures_verifiable(database_url: str, tmp_
     # Forgetting the retired key is reported, not ignored: its signatures no longer verify.
     with TestClient(create_app(make_settings(database_url, audit_signing_key=new_text))) as client:
         assert "does not verify" in verify(client, force="west-midlands")["broken"]["detail"]
+
+
+# --- found by attacking the above -------------------------------------------------------------
+
+
+def _abstraction(client: TestClient, officer: str = "PCSO 7") -> str:
+    created = client.post(
+        "/v1/abstractions",
+        json={
+            "force": "west-midlands",
+            "officer_id": officer,
+            "home_lpa": "walsall",
+            "reason": "other",
+            "started_at": "2026-11-02T09:00:00Z",
+        },
+        headers=headers("planner"),
+    )
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+def test_verification_while_others_write_reports_no_false_break(client: TestClient) -> None:
+    _abstraction(client, "PCSO first")  # the chain exists before the checks begin
+    stop = threading.Event()
+
+    def write() -> None:
+        n = 0
+        while not stop.is_set():
+            abstraction = _abstraction(client, f"PCSO {n}")
+            client.post(
+                f"/v1/abstractions/{abstraction}/authorisation",
+                json={"authorised_by": "PS 1", "justification": "cover"},
+                headers=headers("planner"),
+            )
+            n += 1
+
+    writers = [threading.Thread(target=write) for _ in range(3)]
+    for writer in writers:
+        writer.start()
+    try:
+        reports = [verify(client, force="west-midlands") for _ in range(25)]
+    finally:
+        stop.set()
+        for writer in writers:
+            writer.join(30)
+    assert [r["broken"] for r in reports if r["status"] != "intact"] == []
+
+
+def test_removing_the_newest_entries_and_moving_the_head_back_is_caught(signed: TestClient, database_url: str) -> None:
+    for n in range(11):
+        assess(signed, {**WMP, "call": {"type": "asb.nuisance", "reference": f"WMP-{n}"}})
+    execute(
+        database_url,
+        "DELETE FROM audit_record WHERE chain = 'west-midlands' AND chain_seq > 8",
+        "UPDATE audit_chain SET seq = 8, digest = (SELECT digest FROM audit_record WHERE chain = 'west-midlands' AND chain_seq = 8) "
+        "WHERE chain = 'west-midlands'",
+    )
+    report = verify(signed, force="west-midlands")
+    assert report["status"] == "broken" and "entry 10 was signed" in report["broken"]["detail"]
+
+
+def test_a_checkpoint_row_alone_does_not_excuse_an_abstraction(client: TestClient, database_url: str) -> None:
+    _abstraction(client)
+    assess(client, WMP)
+    execute(
+        database_url,
+        "INSERT INTO audit_checkpoint (chain, through_chain_seq, through_seq, digest, purged_count, cutoff, purged_at, purge_record_id) "
+        "VALUES ('west-midlands', 0, 999999999, 'sha256:x', 0, '2099-12-31 00:00:00', '2099-12-31 00:00:00', 'none')",
+        "UPDATE abstraction SET status = 'authorised', authorised_by = 'Insp Fake', justification = 'x', authorised_at = started_at",
+    )
+    assert "no authorisation" in verify(client, force="west-midlands")["broken"]["detail"]
+
+
+def test_answers_swapped_between_two_callers_keys_are_caught(client: TestClient, database_url: str) -> None:
+    assess(client, WMP, **{"Idempotency-Key": "CAD-1"})
+    assess(
+        client, {**WMP, "call": {"type": "asb.nuisance", "reference": "WMP-2"}}, who="dispatcher2", **{"Idempotency-Key": "CAD-2"}
+    )
+    execute(
+        database_url,
+        "UPDATE idempotency_key SET response_body = (SELECT response_body FROM idempotency_key WHERE key = 'CAD-2'), "
+        "record_id = (SELECT record_id FROM idempotency_key WHERE key = 'CAD-2') WHERE key = 'CAD-1'",
+    )
+    assert "CAD-1" in verify(client, force="west-midlands")["broken"]["detail"]
+
+
+def test_the_offline_verifier_refuses_cut_or_doctored_exports(signed: TestClient, tmp_path: Path) -> None:
+    for n in range(11):
+        assess(signed, {**WMP, "call": {"type": "asb.nuisance", "reference": f"WMP-{n}"}})
+    lines = export(signed, tmp_path / "whole.ndjson", force="west-midlands").read_text().splitlines()
+    key = ("--public-key", signing_public_key(), "--sign-every", str(SIGN_EVERY))
+    # The newest entries dropped (the export's own signature names the newest).
+    cut = tmp_path / "cut.ndjson"
+    cut.write_text("\n".join(line for line in lines if '"chain_seq":11' not in line or '"type":"signature"' in line))
+    checked = verify_offline(cut, *key)
+    assert checked.returncode == 1 and "entry 11 was signed but the export ends at entry 10" in checked.stdout
+    # A readable copy changed while the hashed text is left alone.
+    doctored = tmp_path / "doctored.ndjson"
+    entries = [json.loads(line) for line in lines]
+    for entry in entries:
+        if entry["type"] == "entry" and entry["chain_seq"] == 3:
+            entry["response"]["decision"] = "do_not_deploy"
+    doctored.write_text("\n".join(json.dumps(entry) for entry in entries))
+    checked = verify_offline(doctored, *key)
+    assert checked.returncode == 1 and "entry 3: its readable response differs" in checked.stdout
+    # Not an export at all, and an empty one.
+    garbage = tmp_path / "garbage.ndjson"
+    garbage.write_text('{"type": "entry", "chain": "west-midlands", "chain_seq": "x"}\n')
+    assert verify_offline(garbage, *key).returncode == 2
+    empty = tmp_path / "empty.ndjson"
+    empty.write_text(lines[0] + "\n")
+    nothing = verify_offline(empty, *key)
+    assert nothing.returncode == 0 and "nothing to check" in nothing.stdout
