@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from service.actions.access import KeyRing
 from service.api.docs import install_docs
 from service.api.middleware import RequestMiddleware
-from service.api.openapi import custom_openapi
+from service.api.openapi import custom_openapi, operation_id
 from service.api.problems import install_error_handlers
 from service.api.routes import abstractions, assessments, audit, candidates, health, policies
 from service.config import Settings, get_settings
@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.metrics = metrics
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)

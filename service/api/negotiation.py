@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 import pydantic_core
 from fastapi import Query, Request, Response
+from typing_extensions import TypeAliasType
 
 from service.actions.documents import to_json
 
@@ -30,7 +31,7 @@ def wants_csv(request: Request) -> bool:
     return csv_q > 0 and csv_q >= json_q
 
 
-View = Literal["full", "compact"]
+View = TypeAliasType("View", Literal["full", "compact"])
 ViewQuery = Annotated[
     View,
     Query(

@@ -6,8 +6,15 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from service.errors import PROBLEM_MEDIA_TYPE
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's operationId when it names none itself: its function's name (`healthz`, `list_policies`), what a
+    generated client calls the operation."""
+    return route.name
 
 
 def custom_openapi(app: FastAPI) -> dict[str, Any]:

@@ -20,6 +20,8 @@ EFFECT_LEVELS: Mapping[str, int] = {
     "refer": LEVEL_REFER,
     "refuse": LEVEL_REFUSE,
 }
+# Every effect a rule may have (schemas/rules.schema.json): the deciding four, then the parts of the answer.
+EFFECTS = ("permit", "condition", "refer", "refuse", "prohibit", "withdraw", "transport")
 DECISIONS = ("deploy", "deploy_with_conditions", "refer_to_supervisor", "do_not_deploy")
 
 TASKS = (

@@ -25,7 +25,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-OPERATION = "#operations-assessments-create_assessment_v1_assessments_post"
+OPERATION = "#operations-assessments-create_assessment"
 
 
 def test_knife_crime_example_from_the_docs_page_is_refused_citing_2_8_3(tmp_path: Path) -> None:

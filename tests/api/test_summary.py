@@ -202,11 +202,12 @@ def test_view_is_declared_in_openapi(sqlite_client: TestClient) -> None:
     for path in ("/v1/assessments", "/v1/candidates", "/v1/assessments/{assessment_id}/escalations"):
         operation = spec["paths"][path]["post"]
         view = next(p for p in operation["parameters"] if p["name"] == "view")
-        assert view["in"] == "query" and view["schema"]["enum"] == ["full", "compact"]
+        assert view["in"] == "query" and view["schema"]["$ref"] == "#/components/schemas/View"
         assert view["schema"]["default"] == "full"
         schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
         refs = {option["$ref"].rsplit("/", 1)[1] for option in schema["anyOf"]}
         assert any(name.startswith("Compact") for name in refs), refs
+    assert spec["components"]["schemas"]["View"]["enum"] == ["full", "compact"]
     examples = spec["paths"]["/v1/assessments"]["post"]["responses"]["200"]["content"]["application/json"]["examples"]
     assert examples["compact"]["value"]["view"] == "compact"
     assert len(to_json(examples["compact"]["value"]).encode("utf-8")) < COMPACT_LIMIT

@@ -39,6 +39,7 @@ MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
 
 @router.post(
     "/v1/abstractions",
+    operation_id="record_abstraction",
     response_model=AbstractionOut,
     status_code=201,
     summary="Record an abstraction",
@@ -68,6 +69,7 @@ def create_abstraction(
 
 @router.get(
     "/v1/abstractions/{abstraction_id}",
+    operation_id="get_abstraction",
     response_model=AbstractionOut,
     summary="Read an abstraction",
     description="For the supervisor, planner or auditor: one abstraction record as it stands, pending or authorised.",
@@ -79,6 +81,7 @@ def get_abstraction(abstraction_id: AbstractionId, caller: AbstractionReader, st
 
 @router.post(
     "/v1/abstractions/{abstraction_id}/authorisation",
+    operation_id="authorise_abstraction",
     response_model=AbstractionOut,
     summary="Authorise an abstraction",
     description="For the supervisor: who authorised the abstraction and why, and how long it lasted if known (WMP 1.3: authorised, justified and recorded). An abstraction is authorised once: a second authorisation, even one sent at the same moment, is a 409 `already_authorised` naming who authorised it.",
@@ -97,6 +100,7 @@ def authorise(
 
 @router.get(
     "/v1/reports/abstractions",
+    operation_id="abstraction_report",
     response_model=AbstractionReport,
     summary="Monthly abstraction report per LPA",
     description=(

@@ -67,6 +67,7 @@ def _check_cursor(cursor: str | None) -> None:
 
 @router.post(
     "",
+    operation_id="create_assessment",
     response_model=AssessmentResponse | CompactAssessmentResponse,
     summary="Decide whether a PCSO may be assigned to a call",
     description=(
@@ -91,6 +92,7 @@ async def create_assessment(
 
 @router.get(
     "",
+    operation_id="list_assessments",
     response_model=AssessmentPage,
     summary="List recorded decisions, newest first",
     description=(
@@ -107,6 +109,7 @@ def list_recorded(query: Annotated[AssessmentQuery, Query()], caller: Assessment
 
 @router.get(
     "/{assessment_id}",
+    operation_id="get_assessment",
     response_model=AssessmentRecordOut,
     summary="Read a recorded decision with its request",
     description=(
@@ -126,6 +129,7 @@ def get_assessment(
 
 @router.post(
     "/{assessment_id}/escalations",
+    operation_id="create_escalation",
     response_model=AssessmentResponse | CompactAssessmentResponse,
     summary="The situation changed during the deployment",
     description=(

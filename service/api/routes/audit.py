@@ -62,6 +62,7 @@ def _check_range_within_chain(result: VerifyOut, *, from_seq: int | None, to_seq
 
 @router.get(
     "/verify",
+    operation_id="verify_audit",
     response_model=VerifyOut,
     summary="Verify the audit chain",
     description=(
@@ -95,6 +96,7 @@ def verify(
 
 @router.get(
     "/export",
+    operation_id="export_audit",
     summary="Export the audit trail as NDJSON",
     description=(
         "For auditors: one JSON object per line, each with a `type`: the chains' purge checkpoints (`checkpoint`) "
@@ -120,6 +122,7 @@ def export(
 
 @router.get(
     "/public-keys",
+    operation_id="get_public_keys",
     response_model=PublicKeysOut,
     summary="The keys that sign audit checkpoints",
     description=(
@@ -135,6 +138,7 @@ def signing_keys(caller: AnyRole, store: StoreDep) -> PublicKeysOut:
 
 @router.post(
     "/purge",
+    operation_id="purge_audit",
     response_model=PurgeOut,
     summary="Purge records past the retention period",
     description=(

@@ -20,6 +20,7 @@ router = APIRouter(prefix="/v1/candidates", tags=["dispatch"], route_class=Stric
 
 @router.post(
     "",
+    operation_id="rank_candidates",
     response_model=CandidatesResponse | CompactCandidatesResponse,
     summary="Choose among the PCSOs on duty for one call",
     description=(

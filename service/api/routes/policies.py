@@ -54,6 +54,7 @@ reload_router = APIRouter(prefix="/v1/policies", tags=["policies"], route_class=
 
 @reload_router.post(
     "/reload",
+    operation_id="reload_policies",
     response_model=PolicyReloadOut,
     summary="Reload the policy directory",
     description=(
@@ -140,6 +141,7 @@ def list_tasks(caller: AnyRole, policy: PolicyDep) -> list[TaskOut]:
 
 @router.get(
     "/{force}/matrix",
+    operation_id="get_matrix",
     response_model=MatrixOut,
     summary="Deployability matrix for an officer profile",
     description=(
@@ -165,6 +167,7 @@ def matrix(
 
 @router.get(
     "/{force}/matrix.html",
+    operation_id="get_matrix_page",
     response_class=HTMLResponse,
     summary="Deployability matrix as a printable page",
     description=(
@@ -183,6 +186,7 @@ def matrix_page(
 
 @router.post(
     "/{force}/impact",
+    operation_id="replay_impact",
     response_model=ImpactOut,
     summary="Replay recorded decisions through a candidate policy",
     description=(

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from service.api.schemas.common import FreeText, Identifier, ShortText, Strict, WireDatetime
 
-AbstractionReason = Literal["out_of_area", "non_neighbourhood_duty", "other"]
+AbstractionReason = TypeAliasType("AbstractionReason", Literal["out_of_area", "non_neighbourhood_duty", "other"])
 
 
 class AbstractionIn(Strict):

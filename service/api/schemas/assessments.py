@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.schemas.common import (
     CitationOut,
     DecisionCode,
+    EscalationDirection,
     FindingOut,
     Flag,
     FreeText,
@@ -21,6 +22,7 @@ from service.api.schemas.common import (
     PolicyRefOut,
     PowerOut,
     RecordedWindow,
+    RecordKind,
     RiskLevel,
     Setting,
     ShortText,
@@ -146,7 +148,7 @@ class ScreeningOut(Out):
 class EscalationOut(BaseModel):
     parent_id: str
     previous_decision: DecisionCode
-    direction: Literal["stricter", "unchanged", "looser"]
+    direction: EscalationDirection
     risk_lowered_by: list[str] = Field(description="Changes that lowered the risk; only these can loosen a decision.")
     instructions: list[FindingOut] = Field(
         description="What the PCSO must do now when the deployment is no longer within the remit."
@@ -213,7 +215,7 @@ class CompactPolicyOut(BaseModel):
 class CompactEscalationOut(BaseModel):
     parent_id: str
     previous_decision: DecisionCode
-    direction: Literal["stricter", "unchanged", "looser"]
+    direction: EscalationDirection
 
 
 class CompactAssessmentResponse(BaseModel):
@@ -237,7 +239,7 @@ class CompactAssessmentResponse(BaseModel):
 
 class AssessmentRecordOut(BaseModel):
     assessment_id: str
-    kind: Literal["assessment", "escalation"]
+    kind: RecordKind
     sequence: int = Field(description="Sequence number over every chain: the order records were committed in.")
     chain: str = Field(
         description="The audit chain the record belongs to: its force's (`~shared` for records written before one chain per force)."
@@ -249,7 +251,10 @@ class AssessmentRecordOut(BaseModel):
     caller_role: str
     parent_id: str | None = Field(description="For an escalation, the assessment it follows.")
     digest: str = Field(description="The record's digest in its audit chain.")
-    request: dict[str, Any]
+    request: AssessmentRequest = Field(
+        description="The request as decided, every default filled in; for an escalation, the original request with the "
+        "changes applied."
+    )
     response: AssessmentResponse
 
 
@@ -268,10 +273,10 @@ class AssessmentQuery(RecordedWindow):
 class AssessmentSummary(Out):
     assessment_id: str = Field(validation_alias="id")
     sequence: int = Field(validation_alias="seq")
-    kind: Literal["assessment", "escalation"]
+    kind: RecordKind
     recorded_at: datetime
     force: str | None
-    task: str | None
+    task: Task | None
     call_type: str | None
     call_reference: str | None
     officer_id: str | None

@@ -6,8 +6,11 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
+from typing_extensions import TypeAliasType
 
 from service.api.schemas.common import FreeText, Out, Strict
+
+ChainStatus = TypeAliasType("ChainStatus", Literal["intact", "broken"])
 
 
 class ChainBreakOut(Out):
@@ -19,7 +22,7 @@ class ChainBreakOut(Out):
 
 class ChainVerifyOut(Out):
     chain: str = Field(description="The force whose chain this is; `~shared` holds entries written before one chain per force.")
-    status: Literal["intact", "broken"]
+    status: ChainStatus
     checked: int
     first_seq: int | None
     last_seq: int | None
@@ -30,7 +33,7 @@ class ChainVerifyOut(Out):
 
 
 class VerifyOut(Out):
-    status: Literal["intact", "broken"] = Field(description="Intact when every chain checked is.")
+    status: ChainStatus = Field(description="Intact when every chain checked is.")
     checked: int = Field(description="Entries checked, over every chain checked.")
     broken: ChainBreakOut | None = Field(description="The first break found, if any.")
     chains: list[ChainVerifyOut] = Field(description="One report per chain checked (one per force).")

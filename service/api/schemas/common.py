@@ -12,19 +12,37 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
+from typing_extensions import TypeAliasType
 
-from service.engine.policy import DECISIONS, FLAGS, GRADES, MARKERS, PHASES, RISK_LEVELS, SETTINGS, TASKS, TRAINING_STATUSES
+from service.engine.policy import (
+    DECISIONS,
+    EFFECTS,
+    FLAGS,
+    GRADES,
+    MARKERS,
+    PHASES,
+    RISK_LEVELS,
+    SETTINGS,
+    TASKS,
+    TRAINING_STATUSES,
+)
 
-# The wire enums are the engine's vocabularies, so the two cannot drift apart.
-Task = Literal[TASKS]  # type: ignore[valid-type]
-Phase = Literal[PHASES]  # type: ignore[valid-type]
-Grade = Literal[GRADES]  # type: ignore[valid-type]
-Flag = Literal[FLAGS]  # type: ignore[valid-type]
-Marker = Literal[MARKERS]  # type: ignore[valid-type]
-RiskLevel = Literal[RISK_LEVELS]  # type: ignore[valid-type]
-Setting = Literal[SETTINGS]  # type: ignore[valid-type]
-TrainingStatus = Literal[TRAINING_STATUSES]  # type: ignore[valid-type]
-DecisionCode = Literal[DECISIONS]  # type: ignore[valid-type]
+# The wire enums are the engine's vocabularies, so the two cannot drift apart. Each is a named alias: OpenAPI
+# declares it once under components/schemas and every field that uses it refers to it, so generated clients get
+# one enum type per vocabulary. The values on the wire are the plain strings.
+Task = TypeAliasType("Task", Literal[TASKS])  # type: ignore[valid-type]
+Phase = TypeAliasType("Phase", Literal[PHASES])  # type: ignore[valid-type]
+Grade = TypeAliasType("Grade", Literal[GRADES])  # type: ignore[valid-type]
+Flag = TypeAliasType("Flag", Literal[FLAGS])  # type: ignore[valid-type]
+Marker = TypeAliasType("Marker", Literal[MARKERS])  # type: ignore[valid-type]
+RiskLevel = TypeAliasType("RiskLevel", Literal[RISK_LEVELS])  # type: ignore[valid-type]
+Setting = TypeAliasType("Setting", Literal[SETTINGS])  # type: ignore[valid-type]
+TrainingStatus = TypeAliasType("TrainingStatus", Literal[TRAINING_STATUSES])  # type: ignore[valid-type]
+DecisionCode = TypeAliasType("DecisionCode", Literal[DECISIONS])  # type: ignore[valid-type]
+Effect = TypeAliasType("Effect", Literal[EFFECTS])  # type: ignore[valid-type]
+RecordKind = TypeAliasType("RecordKind", Literal["assessment", "escalation"])
+EscalationDirection = TypeAliasType("EscalationDirection", Literal["stricter", "unchanged", "looser"])
+Classification = TypeAliasType("Classification", Literal["within_remit", "outside_remit"])
 
 Code = Field(min_length=1, max_length=100)
 ShortText = Field(default=None, min_length=1, max_length=64)
@@ -152,9 +170,10 @@ QueryDatetime = Annotated[datetime, AfterValidator(_storable), Field(description
 
 
 # A JSON request body: unknown fields refused and nothing coerced (no "true" or 1 for true, no "5" for 5,
-# no "LOW" for "low"). Comments, not docstrings, so that the OpenAPI descriptions do not change.
+# no "LOW" for "low"). Comments, not docstrings, so that the OpenAPI descriptions do not change. A request answered
+# back (the request of a recorded decision) is documented by the same schema it was sent with, one component each.
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_mode_override="validation")
 
 
 # Query parameters: unknown ones refused; every value arrives as a string, so "true" and "5" are parsed.
@@ -194,7 +213,7 @@ class CitationOut(Out):
 
 class FindingOut(Out):
     code: str
-    effect: str
+    effect: Effect
     message: str
     citation: CitationOut
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from service.api.schemas.common import (
     CitationOut,
+    Classification,
     DecisionCode,
     Identifier,
     Out,
@@ -65,7 +66,7 @@ class CallTypeOut(BaseModel):
     code: str
     name: str
     group: str
-    classification: Literal["within_remit", "outside_remit"]
+    classification: Classification
     classified_by: str | None
     citation: CitationOut
     support_citation: CitationOut | None
@@ -105,7 +106,7 @@ class MatrixCell(BaseModel):
 class MatrixRow(BaseModel):
     call_type: str
     name: str
-    classification: Literal["within_remit", "outside_remit"]
+    classification: Classification
     cells: dict[str, MatrixCell]
 
 
