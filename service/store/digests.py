@@ -43,6 +43,7 @@ _FIELDS_V1 = (
     "caller_role",
 )
 _FIELDS_V2 = _FIELDS_V1 + ("caller_key_id", "chain", "answer_digest")
+CONTENT_FIELDS = _FIELDS_V2  # every field a content digest of any version reads, besides the time and the JSON texts
 
 
 def iso_utc(moment: datetime) -> str:

@@ -22,29 +22,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from service.store.digests import chain_digest, content_digest, genesis, statement
+from service.store.digests import CONTENT_FIELDS, chain_digest, content_digest, genesis, statement
 from service.store.signing import key_id, signature_valid
 
-_CONTENT = (
-    "id",
-    "kind",
-    "force",
-    "task",
-    "call_type",
-    "call_reference",
-    "officer_id",
-    "decision",
-    "parent_id",
-    "policy_id",
-    "policy_version",
-    "policy_digest",
-    "caller_role",
-    "caller_key_id",
-    "chain",
-    "answer_digest",
-    "request_json",
-    "response_json",
-)
+# What an exported entry must give for its digest to be recomputed.
+_CONTENT = (*CONTENT_FIELDS, "request_json", "response_json")
 
 
 @dataclass

@@ -266,6 +266,7 @@ def _check_vouched_rows(connection: Connection, chain: str) -> ChainBreak | None
                 _records.c.response_json,
                 _records.c.answer_digest,
                 _records.c.caller_key_id,
+                _records.c.force,
             ).where(
                 _records.c.chain.in_(chains),
                 _records.c.kind.in_(("abstraction", "authorisation", "assessment", "escalation", "purge")),
@@ -274,7 +275,21 @@ def _check_vouched_rows(connection: Connection, chain: str) -> ChainBreak | None
     }
     purged_before = _purged_before(entries)
     authorisations = {row.parent_id: row for row in entries.values() if row.kind == "authorisation"}
-    for row in connection.execute(select(abstractions).where(abstractions.c.force == chain)).all():
+    rows = connection.execute(select(abstractions).where(abstractions.c.force == chain)).all()
+    # Every abstraction an entry of this force recorded still has its row, under this force.
+    present = {row.id for row in rows}
+    for vouching in entries.values():
+        if vouching.force != chain:
+            continue
+        if vouching.kind == "abstraction":
+            recorded = vouching.id
+        elif vouching.kind in DECISION_KINDS:
+            recorded = json.loads(vouching.response_json).get("abstraction_id")
+        else:
+            continue
+        if recorded and recorded not in present:
+            return ChainBreak(int(vouching.chain_seq), "missing", f"abstraction {recorded}, which this entry records, has no row")
+    for row in rows:
         if purged_before is not None and row.recorded_at < purged_before:
             continue  # its entries may have gone with the purge; the purge's checkpoint accounts for them
         problem = _abstraction_problem(row, entries, authorisations.get(row.id))
@@ -315,6 +330,7 @@ def _purged_before(entries: Mapping[str, Any]) -> datetime | None:
     return max(cutoffs, default=None)
 
 
+DECISION_KINDS = ("assessment", "escalation")
 _CREATED_FIELDS = (
     "force",
     "officer_id",

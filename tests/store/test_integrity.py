@@ -603,3 +603,13 @@ def test_the_offline_verifier_refuses_cut_or_doctored_exports(signed: TestClient
     empty.write_text(lines[0] + "\n")
     nothing = verify_offline(empty, *key)
     assert nothing.returncode == 0 and "nothing to check" in nothing.stdout
+
+
+@pytest.mark.parametrize(
+    "edit", ["DELETE FROM abstraction", "UPDATE abstraction SET force = 'kent'"], ids=["row deleted", "moved to another force"]
+)
+def test_an_abstraction_row_that_vanishes_from_its_force_is_caught(client: TestClient, database_url: str, edit: str) -> None:
+    abstraction = _abstraction(client)
+    execute(database_url, edit)
+    report = verify(client, force="west-midlands")
+    assert report["status"] == "broken" and f"abstraction {abstraction}" in report["broken"]["detail"]
