@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.responses import Response, StreamingResponse
+
 from service.api.schemas.common import Problem
 from service.errors import PROBLEM_MEDIA_TYPE
 
@@ -39,3 +41,17 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in statuses
     }
+
+
+# Responses of the routes that answer one media type only, so that a generated client reads them as text.
+class CSVResponse(Response):
+    media_type = "text/csv"  # answered with "; charset=utf-8", as Starlette adds to text types
+
+
+class NDJSONResponse(StreamingResponse):
+    media_type = "application/x-ndjson"
+
+
+def text_body(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI 200 entry of a route that answers text of this one media type."""
+    return {200: {"description": description, "content": {media_type: {"schema": {"type": "string"}}}}}

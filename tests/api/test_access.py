@@ -17,6 +17,7 @@ EXPECTED = {
     ("GET", "/v1/assessments"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
     ("GET", "/v1/audit/verify"): {"dispatcher": 403, "planner": 403, "auditor": 200, "admin": 200},
     ("GET", "/v1/audit/export"): {"dispatcher": 403, "planner": 403, "auditor": 200, "admin": 200},
+    ("GET", "/v1/audit/export.ndjson"): {"dispatcher": 403, "planner": 403, "auditor": 200, "admin": 200},
     ("POST", "/v1/audit/purge"): {"dispatcher": 403, "planner": 403, "auditor": 403, "admin": 200},
     ("GET", "/v1/audit/public-keys"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
     ("GET", "/v1/policies"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
@@ -35,7 +36,9 @@ EXPECTED = {
         "admin": 404,
     },
     ("GET", "/v1/reports/abstractions"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
+    ("GET", "/v1/reports/abstractions.csv"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
     ("GET", "/v1/policies/{force}/matrix"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
+    ("GET", "/v1/policies/{force}/matrix.csv"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
     ("GET", "/v1/policies/{force}/matrix.html"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
     ("POST", "/v1/policies/{force}/impact"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
     ("POST", "/v1/policies/reload"): {"dispatcher": 403, "planner": 403, "auditor": 403, "admin": 200},
@@ -77,7 +80,7 @@ BODIES = {
         "files": {"west-midlands/policy.json": json.loads((ROOT / "policy_data" / "west-midlands" / "policy.json").read_text())}
     },
 }
-QUERIES = {"/v1/reports/abstractions": {"month": "2026-11"}}
+QUERIES = {"/v1/reports/abstractions": {"month": "2026-11"}, "/v1/reports/abstractions.csv": {"month": "2026-11"}}
 
 
 def _call(client: TestClient, method: str, path: str, extra: dict[str, str]):

@@ -25,7 +25,7 @@ from service.api.deps import (
 )
 from service.api.examples import ABSTRACTION_EXAMPLES, AUTHORISATION_EXAMPLES
 from service.api.negotiation import wants_csv
-from service.api.responses import problems
+from service.api.responses import CSVResponse, problems, text_body
 from service.api.schemas.abstractions import AbstractionIn, AbstractionOut, AbstractionReport, AuthorisationIn
 from service.api.schemas.common import Identifier
 from service.api.schemas.spreadsheet import safe_csv
@@ -121,3 +121,23 @@ def report(
     if wants_csv(request):
         return Response(safe_csv(report_csv(result)), media_type="text/csv; charset=utf-8")
     return result
+
+
+@router.get(
+    "/v1/reports/abstractions.csv",
+    operation_id="abstraction_report_csv",
+    response_class=CSVResponse,
+    summary="Monthly abstraction report per LPA, as CSV (this media type only)",
+    description=(
+        "The same report as GET /v1/reports/abstractions with `Accept: text/csv`, at an address that answers `text/csv` "
+        "whatever the `Accept` header says: for generated clients and spreadsheet links."
+    ),
+    responses={**text_body("text/csv", "The report, one row per home LPA."), **problems(401, 403, 422, 503)},
+)
+def report_as_csv(
+    caller: ReportReader,
+    store: AbstractionStoreDep,
+    month: Annotated[str, Query(pattern=MONTH_PATTERN, examples=["2026-11"], description="YYYY-MM, from 2000-01 to 2099-12.")],
+    lpa: Annotated[Identifier | None, Query(max_length=64, description="One home LPA; all when omitted.")] = None,
+) -> CSVResponse:
+    return CSVResponse(safe_csv(report_csv(abstraction_report(store, month=month, lpa=lpa))))

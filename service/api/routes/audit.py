@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from service.actions.audit import export_lines, public_keys, purge_records, verify_chains
 from service.api.deps import AnyRole, ClockDep, Exporter, Purger, SettingsDep, StoreDep, Verifier
-from service.api.responses import problems
+from service.api.responses import NDJSONResponse, problems, text_body
 from service.api.schemas.audit import PublicKeysOut, PurgeOut, PurgeRequest, VerifyOut
 from service.api.schemas.common import RecordedWindow
 from service.api.strict_json import StrictJSONRoute
@@ -118,6 +118,26 @@ def export(
 ) -> StreamingResponse:
     lines = export_lines(store, recorded_from=window.from_, recorded_to=window.to, force=force)
     return StreamingResponse(lines, media_type="application/x-ndjson")
+
+
+@router.get(
+    "/export.ndjson",
+    operation_id="export_audit_ndjson",
+    response_class=NDJSONResponse,
+    summary="Export the audit trail as NDJSON (this media type only)",
+    description=(
+        "The same export as GET /v1/audit/export, at an address that answers `application/x-ndjson` whatever the "
+        "`Accept` header says: for generated clients, which read it as text, one JSON object per line."
+    ),
+    responses={**text_body("application/x-ndjson", "One record per line."), **problems(401, 403, 422, 503)},
+)
+def export_ndjson(
+    caller: Exporter,
+    store: StoreDep,
+    window: Annotated[RecordedWindow, Query()],
+    force: ForceQuery = None,
+) -> NDJSONResponse:
+    return NDJSONResponse(export_lines(store, recorded_from=window.from_, recorded_to=window.to, force=force))
 
 
 @router.get(

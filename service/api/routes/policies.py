@@ -32,7 +32,7 @@ from service.api.deps import (
 )
 from service.api.examples import IMPACT_EXAMPLES, RELOAD_EXAMPLES
 from service.api.negotiation import wants_csv
-from service.api.responses import problems
+from service.api.responses import CSVResponse, problems, text_body
 from service.api.schemas.policies import (
     CallTypeOut,
     ImpactOut,
@@ -163,6 +163,26 @@ def matrix(
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
     return result
+
+
+@router.get(
+    "/{force}/matrix.csv",
+    operation_id="get_matrix_csv",
+    response_class=CSVResponse,
+    summary="Deployability matrix as CSV (this media type only)",
+    description=(
+        "The same matrix as GET /v1/policies/{force}/matrix with `Accept: text/csv`, at an address that answers `text/csv` "
+        "whatever the `Accept` header says: for generated clients and spreadsheet links."
+    ),
+    responses={**text_body("text/csv", "One row per call type, one column per task."), **problems(401, 403, 404, 422)},
+)
+def matrix_as_csv(
+    caller: MatrixReader, policy: PolicyDep, profile: Annotated[MatrixProfile, Query()], clock: ClockDep
+) -> CSVResponse:
+    return CSVResponse(
+        matrix_csv(build_matrix(policy, profile, now=clock())),
+        headers={"Content-Disposition": f'attachment; filename="{policy.id}-matrix.csv"'},
+    )
 
 
 @router.get(
