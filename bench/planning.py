@@ -10,6 +10,7 @@ as JSON, CSV and HTML. Prints a table and JSON.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import signal
@@ -24,6 +25,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+# A fresh audit signing key for the server under test (an Ed25519 key is 32 random bytes).
+SIGNING_KEY = base64.b64encode(os.urandom(32)).decode("ascii")
 KEY = "bench-admin-key-000000001"
 
 
@@ -68,7 +71,13 @@ def main() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "API_KEYS": f"{KEY}:admin", "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "ENVIRONMENT": "production"}
+        env = {
+            **os.environ,
+            "API_KEYS": f"{KEY}:admin",
+            "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+            "ENVIRONMENT": "production",
+            "AUDIT_SIGNING_KEY": SIGNING_KEY,
+        }
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "service.main:app", "--port", str(port), "--log-level", "warning"],
             cwd=ROOT,

@@ -13,6 +13,7 @@ cannot slow the generator down). Its own lag is reported to show it kept up.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import re
@@ -30,6 +31,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+# A fresh audit signing key for the server under test (an Ed25519 key is 32 random bytes).
+SIGNING_KEY = base64.b64encode(os.urandom(32)).decode("ascii")
 KEY = "bench-dispatcher-key-0001"
 AUDITOR_KEY = "bench-auditor-key-00001"
 MIX = [
@@ -98,7 +101,13 @@ def server(
 ) -> Iterator[tuple[int, int]]:
     """A uvicorn process serving ``app``; yields (port, pid)."""
     port = free_port()
-    env = {**os.environ, "API_KEYS": f"{KEY}:dispatcher,{AUDITOR_KEY}:auditor", "ENVIRONMENT": "production", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "API_KEYS": f"{KEY}:dispatcher,{AUDITOR_KEY}:auditor",
+        "ENVIRONMENT": "production",
+        "AUDIT_SIGNING_KEY": SIGNING_KEY,
+        **(extra_env or {}),
+    }
     if database_url:
         env["DATABASE_URL"] = database_url
     with tempfile.TemporaryFile("w+") as log:
