@@ -162,6 +162,13 @@ def test_date_time_query_parameters_are_bounded_in_utc(client: TestClient) -> No
     assert len(exported_entries(client.get("/v1/audit/export", params=everything, headers=headers("auditor")))) == 1
 
 
+def test_date_time_query_parameters_are_strings_not_unix_time(sqlite_client: TestClient) -> None:
+    for route in WINDOW_ROUTES:
+        for value in ("1764000000", "0.5", "-1"):
+            response = sqlite_client.get(route, params={"to": value}, headers=headers("auditor"))
+            assert problem_fields(response) == [("query.to", "datetime_type")], (route, value)
+
+
 def test_a_window_that_ends_before_it_starts_is_a_422(client: TestClient) -> None:
     decide(client)
     backwards = {"from": "2026-11-02T00:00:00Z", "to": "2026-11-01T00:00:00Z"}

@@ -165,8 +165,8 @@ _DATETIME_DOC = f"ISO 8601, from {_WINDOW}."
 WireDatetime = Annotated[
     datetime, BeforeValidator(_iso_8601), AfterValidator(_storable), Field(strict=False, description=_DATETIME_DOC)
 ]
-# A date-time query parameter, bounded alike.
-QueryDatetime = Annotated[datetime, AfterValidator(_storable), Field(description=_DATETIME_DOC)]
+# A date-time query parameter, bounded alike, and never a number read as Unix time.
+QueryDatetime = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_storable), Field(description=_DATETIME_DOC)]
 
 
 # A JSON request body: unknown fields refused and nothing coerced (no "true" or 1 for true, no "5" for 5,
