@@ -42,7 +42,8 @@ async def escalate_assessment(parent_id: str, change: EscalationRequest, recordi
     """Decide the changed deployment, record it linked to its parent; returns the status and recorded JSON."""
     if change == EscalationRequest():
         raise InvalidRequest(
-            "Nothing changed: give at least one of flags, markers, clear_flags, clear_markers, risk_level, phase, grade, description."
+            "Nothing changed: give at least one of flags, markers, clear_flags, clear_markers, risk_level, phase, grade, description.",
+            errors=[{"field": "body", "message": "no change given", "code": "nothing_changed"}],
         )
     parent = await asyncio.to_thread(visible_record, recording.store, parent_id, caller=recording.caller)
     original = AssessmentRequest.model_validate(parent.request)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 from pydantic import BaseModel, WithJsonSchema
 
@@ -23,7 +24,7 @@ from service.actions.policies import policy_for
 from service.api.schemas.common import Identifier
 from service.config import Settings
 from service.engine.policy import PolicyRegistry, PolicySet
-from service.errors import Forbidden, Unauthorized
+from service.errors import Forbidden, InvalidRequest, Unauthorized
 from service.store.abstractions import AbstractionStore
 from service.store.idempotency import IdempotencyStore
 from service.store.records import AuditStore
@@ -207,3 +208,33 @@ async def get_decision_post(
 PolicyDep = Annotated[PolicySet, Depends(get_force_policy)]
 DecisionPostDep = Annotated[DecisionPost, Depends(get_decision_post)]
 BrowserMatrixReader = Annotated[Caller, Depends(require(Permission.READ_MATRIX, authenticate=get_browser_caller))]
+
+
+async def known_query_parameters(request: Request) -> None:
+    """Refuse query parameters the route does not declare (a typo must not be silently ignored)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    declared: set[str] = set()
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        for parameter in dependant.query_params:
+            model = parameter.field_info.annotation
+            if isinstance(model, type) and issubclass(model, BaseModel):  # a model of query parameters
+                declared |= {field.alias or name for name, field in model.model_fields.items()}
+            else:
+                declared.add(parameter.alias)
+        pending.extend(dependant.dependencies)
+    unknown = sorted(set(request.query_params) - declared)
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown query parameter(s): {', '.join(repr(name) for name in unknown)}.",
+            errors=[
+                {"field": f"query.{name}", "message": "not a parameter of this route", "code": "extra_forbidden"}
+                for name in unknown
+            ],
+        )
+
+
+KnownQueryParameters = Depends(known_query_parameters)

@@ -465,3 +465,18 @@ def test_the_documented_patterns_agree_with_the_explanations() -> None:
     assert re.search(FREE_TEXT_PATTERN, "line\n\tline\r\n\u200f") is not None
     assert re.search(FREE_TEXT_PATTERN, "nul\x00") is None and re.search(FREE_TEXT_PATTERN, "\u2066x") is None
     assert text_problem("^other$", "x") is None
+
+
+def test_unknown_query_parameters_are_refused_not_ignored(sqlite_client: TestClient) -> None:
+    # A typo such as ?forse=kent must not quietly widen a read to every force.
+    for route, who in (
+        ("/v1/audit/verify", "auditor"),
+        ("/v1/audit/export", "auditor"),
+        ("/v1/assessments", "auditor"),
+        ("/v1/reports/abstractions?month=2026-11", "planner"),
+        ("/v1/policies/west-midlands/matrix", "planner"),
+    ):
+        separator = "&" if "?" in route else "?"
+        response = sqlite_client.get(f"{route}{separator}forse=kent", headers=headers(who))
+        assert response.status_code == 422, (route, response.text)
+        assert any(error["field"].endswith("forse") for error in response.json()["errors"]), route

@@ -127,3 +127,14 @@ def test_each_vocabulary_is_one_named_component() -> None:
     written_out = [tuple(_at(document, path)["enum"]) for path in inline]
     assert len(set(named + written_out)) == len(named) + len(written_out), written_out
     assert schemas["AssessmentRecordOut"]["properties"]["request"]["$ref"] == "#/components/schemas/AssessmentRequest"
+
+
+def test_refusals_of_schema_valid_input_are_declared_per_operation() -> None:
+    from service.api.openapi import REFUSALS
+
+    document = json.loads((ROOT / "openapi" / "openapi.json").read_text(encoding="utf-8"))
+    operations = {op["operationId"]: op for item in document["paths"].values() for op in item.values()}
+    assert set(REFUSALS) <= set(operations)
+    for name, refusals in REFUSALS.items():
+        assert operations[name]["x-refusals"] == dict(sorted(refusals.items()))
+        assert all(f"`{code}`" in operations[name]["responses"]["422"]["description"] for code in refusals)

@@ -20,6 +20,7 @@ from service.api.deps import (
     AbstractionStoreDep,
     ClockDep,
     IdFactoryDep,
+    KnownQueryParameters,
     RegistryDep,
     ReportReader,
 )
@@ -31,7 +32,7 @@ from service.api.schemas.common import Identifier
 from service.api.schemas.spreadsheet import safe_csv
 from service.api.strict_json import StrictJSONRoute
 
-router = APIRouter(tags=["abstractions"], route_class=StrictJSONRoute)
+router = APIRouter(tags=["abstractions"], route_class=StrictJSONRoute, dependencies=[KnownQueryParameters])
 AbstractionId = Annotated[Identifier, Path(min_length=1, max_length=64, description="The abstraction record's id.")]
 # The months the service reports on: 2000-01 to 2099-12.
 MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from service.actions.assessments import assess, list_assessments, read_assessment
 from service.actions.documents import compact_document
 from service.actions.escalations import escalate_assessment
-from service.api.deps import AssessmentReader, Assessor, DecisionPostDep, Escalator, StoreDep
+from service.api.deps import AssessmentReader, Assessor, DecisionPostDep, Escalator, KnownQueryParameters, StoreDep
 from service.api.examples import ASSESSMENT_EXAMPLES, COMPACT_ASSESSMENT_EXAMPLE, ESCALATION_EXAMPLES, FULL_ASSESSMENT_EXAMPLE
 from service.api.negotiation import ViewQuery, render_view
 from service.api.responses import problems
@@ -29,7 +29,9 @@ from service.api.schemas.common import Identifier
 from service.api.strict_json import StrictJSONRoute
 from service.errors import InvalidRequest
 
-router = APIRouter(prefix="/v1/assessments", tags=["assessments"], route_class=StrictJSONRoute)
+router = APIRouter(
+    prefix="/v1/assessments", tags=["assessments"], route_class=StrictJSONRoute, dependencies=[KnownQueryParameters]
+)
 MAX_SEQ = 2**63 - 1  # sequence numbers are 64-bit integers in the store
 DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from service.actions.audit import export_lines, public_keys, purge_records, verify_chains
-from service.api.deps import AnyRole, ClockDep, Exporter, Purger, SettingsDep, StoreDep, Verifier
+from service.api.deps import AnyRole, ClockDep, Exporter, KnownQueryParameters, Purger, SettingsDep, StoreDep, Verifier
 from service.api.responses import NDJSONResponse, problems, text_body
 from service.api.schemas.audit import PublicKeysOut, PurgeOut, PurgeRequest, VerifyOut
 from service.api.schemas.common import RecordedWindow
 from service.api.strict_json import StrictJSONRoute
 from service.errors import InvalidRequest
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"], route_class=StrictJSONRoute)
+router = APIRouter(prefix="/v1/audit", tags=["audit"], route_class=StrictJSONRoute, dependencies=[KnownQueryParameters])
 MAX_SEQ = 2**63 - 1  # sequence numbers are 64-bit integers in the store
 CHAIN_PATTERN = r"^~?[a-z0-9][a-z0-9-]{0,62}$"
 ForceQuery = Annotated[

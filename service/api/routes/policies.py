@@ -23,6 +23,7 @@ from service.api.deps import (
     BrowserMatrixReader,
     ClockDep,
     ImpactAnalyst,
+    KnownQueryParameters,
     MatrixReader,
     PolicyDep,
     PolicyReloader,
@@ -48,7 +49,7 @@ from service.api.schemas.policies import (
 )
 from service.api.strict_json import StrictJSONRoute
 
-router = APIRouter(prefix="/v1/policies", tags=["policies"], route_class=StrictJSONRoute)
+router = APIRouter(prefix="/v1/policies", tags=["policies"], route_class=StrictJSONRoute, dependencies=[KnownQueryParameters])
 reload_router = APIRouter(prefix="/v1/policies", tags=["policies"], route_class=StrictJSONRoute)
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 from typing_extensions import TypeAliasType
 
-from service.api.schemas.common import FreeText, Out, Strict
+from service.api.schemas.common import WHOLE, FreeText, Out, Strict
 
 ChainStatus = TypeAliasType("ChainStatus", Literal["intact", "broken"])
 
@@ -51,7 +51,9 @@ class PublicKeysOut(Out):
 
 
 class PurgeRequest(Strict):
-    older_than_days: int | None = Field(default=None, ge=1, le=36500, description="Defaults to RETENTION_DAYS.")
+    older_than_days: Annotated[int, Field(ge=1, le=36500), WHOLE] | None = Field(
+        default=None, description="Defaults to RETENTION_DAYS."
+    )
     reason: FreeText = Field(min_length=1, max_length=500, description="Why, e.g. the force's retention schedule.")
 
 

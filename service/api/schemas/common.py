@@ -160,6 +160,15 @@ def _iso_8601(value: object) -> object:
     raise PydanticCustomError("datetime_type", "Input should be an ISO 8601 date-time string")
 
 
+def _whole(value: object) -> object:
+    """JSON Schema counts 5.0 as an integer; so does the service (a strict model would not)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# For an integer in a strict body, after its bounds (so they stay in the JSON Schema): whole-valued numbers
+# such as 30.0 are integers too, as JSON Schema says; strings are not.
+WHOLE = BeforeValidator(_whole)
+
 _DATETIME_DOC = f"ISO 8601, from {_WINDOW}."
 # Strict body models still read date-times from JSON strings (strict mode alone would want a datetime object).
 WireDatetime = Annotated[

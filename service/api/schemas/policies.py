@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from service.api.schemas.common import (
+    IDENTIFIER_PATTERN,
+    WHOLE,
     CitationOut,
     Classification,
     DecisionCode,
@@ -133,6 +135,9 @@ class ImpactRequest(Strict):
     files: dict[Identifier, dict[str, Any]] = Field(
         min_length=1,
         description="Candidate policy files by path under policy_data/, e.g. 'west-midlands/rules.json'; the rest is the current policy.",
+        # Every key is a file name and every value a JSON object, as the service checks (JSON Schema's
+        # patternProperties alone would let other keys and values through).
+        json_schema_extra={"propertyNames": {"pattern": IDENTIFIER_PATTERN}, "additionalProperties": False},
     )
     from_: WireDatetime | None = Field(
         default=None,
@@ -142,7 +147,9 @@ class ImpactRequest(Strict):
     to: WireDatetime | None = Field(
         default=None, description="Replay decisions recorded before (ISO 8601, same range); not before `from`."
     )
-    limit: int = Field(default=100_000, ge=1, le=1_000_000, description="At most this many recorded decisions are replayed.")
+    limit: Annotated[int, Field(ge=1, le=1_000_000), WHOLE] = Field(
+        default=100_000, description="At most this many recorded decisions are replayed."
+    )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
