@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from service.api.deps import get_clock
 from service.engine.loader import load_registry
 from service.engine.policy import PolicyRegistry
 from service.main import create_app
-from tests.helpers import POLICY_DIR, SCHEMA_DIR, make_settings, postgres_url, reset_postgres
+from tests.helpers import POLICY_DIR, SCHEMA_DIR, Clock, make_settings, postgres_url, reset_postgres
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +49,13 @@ def sqlite_client(sqlite_url: str) -> Iterator[TestClient]:
     """The app on the embedded SQLite default only, for tests that do not exercise storage."""
     with TestClient(create_app(make_settings(sqlite_url))) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def clocked(database_url: str) -> Iterator[tuple[TestClient, Clock]]:
+    """The app on each storage back end, with a retention period and a clock starting at 2020-01-01."""
+    clock = Clock(datetime(2020, 1, 1, tzinfo=UTC))
+    app = create_app(make_settings(database_url, retention_days=365))
+    app.dependency_overrides[get_clock] = lambda: clock
+    with TestClient(app) as test_client:
+        yield test_client, clock

@@ -39,6 +39,16 @@ ROLE_OF_KEY = {
 }
 
 
+class Clock:
+    """A clock the test moves by hand: the app's get_clock dependency overridden with it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 def headers(who: str) -> dict[str, str]:
     """Authorization header for a test key ('dispatcher', 'planner', 'auditor', 'admin', 'dispatcher2')."""
     return {"Authorization": f"Bearer {KEYS[who]}"}

@@ -50,7 +50,7 @@ def verify_chains(store: AuditStore, *, force: str | None, from_seq: int | None,
                     "head_seq": report.head_seq,
                     "head_digest": report.head_digest,
                     "checkpoint_seq": report.checkpoint_seq,
-                    "broken": _break(report) if not report.intact else None,
+                    "broken": _break(report),
                 }
                 for report in reports
             ],

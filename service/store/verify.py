@@ -361,8 +361,8 @@ def _abstraction_problem(row: Any, entries: dict[str, Any], authorisation: Any |
         decision = json.loads(entries[row.assessment_id].response_json)
         if decision.get("abstraction_id") != row.id:
             return "the decision it names did not create it"
-        officer = json.loads(entries[row.assessment_id].request_json).get("officer", {})
-        location = json.loads(entries[row.assessment_id].request_json).get("location", {})
+        request = json.loads(entries[row.assessment_id].request_json)
+        officer, location = request.get("officer", {}), request.get("location", {})
         for name, recorded in (
             ("officer_id", officer.get("id")),
             ("home_lpa", officer.get("home_lpa")),

@@ -8,17 +8,13 @@ import base64
 import copy
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from service.api.deps import get_clock
 from service.api.schemas.common import FREE_TEXT_PATTERN, IDENTIFIER_PATTERN, text_problem
-from service.main import create_app
-from tests.helpers import POLICY_DIR, headers, make_settings
+from tests.helpers import POLICY_DIR, Clock, headers
 
 ASSESSMENT: dict[str, Any] = {
     "force": "west-midlands",
@@ -242,23 +238,6 @@ def test_verify_ranges_lie_within_the_chain(client: TestClient) -> None:
         response = verify(query)
         assert response.status_code == 200 and response.json()["status"] == "intact", (query, response.text)
         assert response.json()["checked"] == checked, query
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clocked(database_url: str) -> Iterator[tuple[TestClient, Clock]]:
-    clock = Clock(datetime(2020, 1, 1, tzinfo=UTC))
-    app = create_app(make_settings(database_url, retention_days=365))
-    app.dependency_overrides[get_clock] = lambda: clock
-    with TestClient(app) as test_client:
-        yield test_client, clock
 
 
 def test_verify_range_cannot_start_in_purged_entries(clocked: tuple[TestClient, Clock]) -> None:

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from service.api.deps import get_clock
-from service.main import create_app
-from tests.helpers import headers, make_settings
+from tests.helpers import Clock, headers
 
 BODY = {
     "force": "west-midlands",
@@ -215,23 +212,6 @@ def test_export_is_ndjson_with_chain_fields(client: TestClient, six: list[dict])
 
 
 # --- retention ------------------------------------------------------------------------------
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clocked(database_url: str) -> Iterator[tuple[TestClient, Clock]]:
-    clock = Clock(datetime(2020, 1, 1, tzinfo=UTC))
-    app = create_app(make_settings(database_url, retention_days=365))
-    app.dependency_overrides[get_clock] = lambda: clock
-    with TestClient(app) as test_client:
-        yield test_client, clock
 
 
 def test_purge_keeps_what_remains_verifiable_and_is_recorded(clocked: tuple[TestClient, Clock], database_url: str) -> None:

@@ -123,12 +123,12 @@ def test_a_checkpoint_without_the_purge_entry_that_made_it_is_caught(client: Tes
     assert "no purge entry" in report["broken"]["detail"]
 
 
-def test_an_abstraction_marked_authorised_outside_the_service_is_caught(client: TestClient, database_url: str) -> None:
+def _abstraction(client: TestClient, officer: str = "PCSO 7") -> str:
     created = client.post(
         "/v1/abstractions",
         json={
             "force": "west-midlands",
-            "officer_id": "PCSO 7",
+            "officer_id": officer,
             "home_lpa": "walsall",
             "reason": "other",
             "started_at": "2026-11-02T09:00:00Z",
@@ -136,6 +136,11 @@ def test_an_abstraction_marked_authorised_outside_the_service_is_caught(client: 
         headers=headers("planner"),
     )
     assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+def test_an_abstraction_marked_authorised_outside_the_service_is_caught(client: TestClient, database_url: str) -> None:
+    _abstraction(client)
     assert verify(client, force="west-midlands")["status"] == "intact"
     execute(
         database_url,
@@ -146,19 +151,9 @@ def test_an_abstraction_marked_authorised_outside_the_service_is_caught(client: 
 
 
 def test_an_authorisation_edited_afterwards_is_caught(client: TestClient, database_url: str) -> None:
-    created = client.post(
-        "/v1/abstractions",
-        json={
-            "force": "west-midlands",
-            "officer_id": "PCSO 7",
-            "home_lpa": "walsall",
-            "reason": "other",
-            "started_at": "2026-11-02T09:00:00Z",
-        },
-        headers=headers("planner"),
-    ).json()
+    abstraction = _abstraction(client)
     authorised = client.post(
-        f"/v1/abstractions/{created['id']}/authorisation",
+        f"/v1/abstractions/{abstraction}/authorisation",
         json={"authorised_by": "PS 2211 Khan", "justification": "No cover tonight"},
         headers=headers("planner"),
     )
@@ -327,20 +322,7 @@ def test_a_batch_that_cannot_commit_fails_only_the_entry_the_store_refuses(clien
 
 
 def test_concurrent_authorisations_give_one_200_and_409s(client: TestClient) -> None:
-    ids = [
-        client.post(
-            "/v1/abstractions",
-            json={
-                "force": "west-midlands",
-                "officer_id": f"PCSO {n}",
-                "home_lpa": "walsall",
-                "reason": "other",
-                "started_at": "2026-11-02T09:00:00Z",
-            },
-            headers=headers("planner"),
-        ).json()["id"]
-        for n in range(10)
-    ]
+    ids = [_abstraction(client, f"PCSO {n}") for n in range(10)]
     results: list[tuple[str, int, str]] = []
     lock = threading.Lock()
 
@@ -493,22 +475,6 @@ def test_a_rotated_key_keeps_older_signatures_verifiable(database_url: str, tmp_
 
 
 # --- found by attacking the above -------------------------------------------------------------
-
-
-def _abstraction(client: TestClient, officer: str = "PCSO 7") -> str:
-    created = client.post(
-        "/v1/abstractions",
-        json={
-            "force": "west-midlands",
-            "officer_id": officer,
-            "home_lpa": "walsall",
-            "reason": "other",
-            "started_at": "2026-11-02T09:00:00Z",
-        },
-        headers=headers("planner"),
-    )
-    assert created.status_code == 201, created.text
-    return created.json()["id"]
 
 
 def test_verification_while_others_write_reports_no_false_break(client: TestClient) -> None:
