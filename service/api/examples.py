@@ -452,3 +452,159 @@ COMPACT_ASSESSMENT_EXAMPLE: dict[str, Any] = {
     "abstraction_id": None,
     "escalation": None,
 }
+
+
+# --- the audit trail and abstractions, answers as the service gave them ------------------------------------------
+
+VERIFY_EXAMPLE: dict[str, Any] = {
+    "status": "intact",
+    "checked": 2,
+    "broken": None,
+    "chains": [
+        {
+            "chain": "kent",
+            "status": "intact",
+            "checked": 1,
+            "first_seq": 1,
+            "last_seq": 1,
+            "head_seq": 1,
+            "head_digest": "sha256:c9dab180585ca57cb17266b93820c8fde54f090bbd3fd8921c961207e310b010",
+            "checkpoint_seq": None,
+            "broken": None,
+        },
+        {
+            "chain": "west-midlands",
+            "status": "intact",
+            "checked": 1,
+            "first_seq": 1,
+            "last_seq": 1,
+            "head_seq": 1,
+            "head_digest": "sha256:a256ef19662cb0d214ff7cc2be8ab2c7713bf823a5310d70cd28376a8655e1d5",
+            "checkpoint_seq": None,
+            "broken": None,
+        },
+    ],
+}
+PUBLIC_KEYS_EXAMPLE: dict[str, Any] = {
+    "keys": [
+        {
+            "key_id": "02a86dba61e1e76c",
+            "algorithm": "Ed25519",
+            "public_key": "NBcQEvdgM5Evg9pB773ql/2+sRz78x5AKoqw6FWMAP8=",
+            "current": True,
+        }
+    ]
+}
+PURGE_EXAMPLE: dict[str, Any] = {
+    "purge_id": "cb9bc04c-2fa9-4fc6-afea-1f2ddff23f38",
+    "purged": 0,
+    "through_seq": None,
+    "checkpoint_digest": None,
+    "cutoff": "2020-11-26T12:45:16.974042Z",
+    "chains": [
+        {
+            "chain": "kent",
+            "record_id": "220e8832-432f-4ae1-a4bd-6c57a712e5a4",
+            "purged": 0,
+            "through_chain_seq": None,
+            "checkpoint_digest": None,
+        },
+        {
+            "chain": "west-midlands",
+            "record_id": "0701fde8-4ccc-4651-aa98-5309e5086fe9",
+            "purged": 0,
+            "through_chain_seq": None,
+            "checkpoint_digest": None,
+        },
+    ],
+}
+ABSTRACTION_RECORD_EXAMPLE: dict[str, Any] = {
+    "id": "fb4f806a-0503-46b0-b83a-17e206b8cf14",
+    "force": "west-midlands",
+    "officer_id": "PCSO 4521",
+    "home_lpa": "birmingham-west",
+    "home_neighbourhood": None,
+    "lpa": None,
+    "neighbourhood": None,
+    "reason": "out_of_area",
+    "description": None,
+    "source": "manual",
+    "assessment_id": None,
+    "started_at": "2026-11-24T18:30:00Z",
+    "hours": 3.5,
+    "status": "pending",
+    "authorised_by": None,
+    "justification": None,
+    "authorised_at": None,
+}
+# One force's export: the header, its one entry, and the signature over its newest entry made at export.
+EXPORT_NDJSON_EXAMPLE = '{"type":"export","exported_at":"2026-11-25T12:45:16.960344Z","force":"kent","from":null,"to":null,"sign_every":100,"key_id":"02a86dba61e1e76c"}\n{"type":"entry","seq":2,"chain":"kent","chain_seq":1,"digest_version":2,"id":"3f621f89-833b-45cc-a430-478ee68dfc04","kind":"assessment","recorded_at":"2026-11-25T12:45:16.925520Z","force":"kent","task":"attend","call_type":"asb.nuisance","call_reference":"WMP-20261125-0142","officer_id":"PCSO 4521","decision":"deploy_with_conditions","parent_id":null,"policy_id":"kent","policy_version":"O38b (reviewed February 2022)","policy_digest":"sha256:34af996bfe2ccc4f561941b058f8fe33f0115f5ff9c9230c992a657432df0e15","caller_role":"dispatcher","caller_key_id":"key-bf5ff352c08e","answer_digest":null,"prev_digest":"sha256:a50ae885169a97c5c755e7368fd20f56e32a572bd160f24e4897fb6d215b9618","digest":"sha256:c9dab180585ca57cb17266b93820c8fde54f090bbd3fd8921c961207e310b010","request":{"force":"kent","task":"attend","call":{"type":"asb.nuisance","reference":"WMP-20261125-0142","phase":"in_progress","grade":null,"flags":[],"description":null},"location":{"risk_level":"low","markers":[],"setting":"urban","lpa":null,"neighbourhood":null},"officer":{"id":"PCSO 4521","designated_powers":[],"training_status":"independent","in_uniform":true,"authorised_driver":false,"cycle_trained":false,"home_lpa":null,"home_neighbourhood":null}},"response":{"assessment_id":"3f621f89-833b-45cc-a430-478ee68dfc04","decided_at":"2026-11-25T12:45:16.925520Z","decision":"deploy_with_conditions","may_assign":true,"summary":{"headline":"Deploy with conditions: 3 conditions (Kent O38b 5.6.1)","lines":["Lone worker procedures (Kent O38b 5.5.2)","Body armour (Kent O38b 4.2.7)","Japan principles (Kent O38b 5.8.4)","No custody conveyance (APP Custody)","No arrest or search (PRA 2002 Sch 3B, Part 1, paras 1 and 2)","No arrest beyond any person (Kent O38b 5.5.1)","No officer safety equipment (Kent O38b 5.5.1)","No blue lights (Kent O38b 5.10.1)","No mobile patrol (Kent O38b 5.6.5)","Powers only in uniform (Kent O38b 4.2.8)","Withdraw observe report (Kent O38b 5.8.2)","Disengage if higher risk (Kent O38b 5.6.4)","Request officer support (Kent O38b 5.6.4)","No positive duty to intervene (Kent O38b 5.8.3)"]},"task":"attend","officer_id":"PCSO 4521","call_reference":"WMP-20261125-0142","reasons":[{"code":"call_type_within_remit","effect":"permit","message":"ASB: nuisance is within the PCSO remit.","citation":{"policy":"kent","document":"PCSO: standards, duties and deployment SOP (O38b)","document_id":"kent-o38b","clause":"5.6.1","quote":"The PCSO contribution to the control strategy and anti-social behaviour will be through visible foot patrol, community engagement, intelligence and evidence gathering and appropriate enforcement of PCSO powers.","label":"Kent O38b 5.6.1"}}],"conditions":[{"code":"lone_worker_procedures","effect":"condition","message":"On single patrol the PCSO is a lone worker: the lone-working procedures for their health and safety must be in place (Community Safety Unit sergeant).","citation":{"policy":"kent","document":"PCSO: standards, duties and deployment SOP (O38b)","document_id":"ke\n{"type":"signature","chain":"kent","chain_seq":1,"digest":"sha256:c9dab180585ca57cb17266b93820c8fde54f090bbd3fd8921c961207e310b010","signed_at":"2026-11-25T12:45:16.963084Z","key_id":"02a86dba61e1e76c","signature":"4jtAEGv+JvMcoarJvhLI1+/YWtVJuKRr3MNSWinaMllzqpZUV1u43LQ7qgib4u1sySUyHhVJQvtlwbR8rcqmAg==","reason":"export"}\n'
+
+ASSESSMENT_PAGE_EXAMPLE: dict[str, Any] = {
+    "items": [
+        {
+            "assessment_id": "3124954a-74ee-455f-9a67-a7668dec35a8",
+            "sequence": 2,
+            "kind": "assessment",
+            "recorded_at": "2026-11-25T12:45:46.007300Z",
+            "force": "west-midlands",
+            "task": "attend",
+            "call_type": "asb.nuisance",
+            "call_reference": "WMP-20261125-0142",
+            "officer_id": "PCSO 4521",
+            "decision": "deploy",
+            "parent_id": None,
+            "policy_version": "2.0",
+            "caller_role": "dispatcher",
+        }
+    ],
+    "next_cursor": "eyJiZWZvcmUiOiAyfQ",
+}
+POLICIES_EXAMPLE: list[dict[str, Any]] = [
+    {
+        "id": "kent",
+        "name": "Kent Police",
+        "publisher": "Kent Police",
+        "document": "PCSO: standards, duties and deployment SOP (O38b)",
+        "version": "O38b (reviewed February 2022)",
+        "effective_from": "2022-02-01",
+        "review_due": "2024-02-01",
+        "past_review_date": True,
+        "digest": "sha256:34af996bfe2ccc4f561941b058f8fe33f0115f5ff9c9230c992a657432df0e15",
+        "inherits": ["national"],
+        "rule_count": 67,
+        "call_type_count": 48,
+    },
+    {
+        "id": "west-midlands",
+        "name": "West Midlands Police",
+        "publisher": "West Midlands Police",
+        "document": "PCSO Deployment Principles and Practice Policy v2.0",
+        "version": "2.0",
+        "effective_from": "2026-04-01",
+        "review_due": "2028-04-01",
+        "past_review_date": False,
+        "digest": "sha256:5a25234763e5bb2f353eccdcb05698fdc813089024d0b39a8ea862782fa5f247",
+        "inherits": ["national"],
+        "rule_count": 67,
+        "call_type_count": 48,
+    },
+]
+HEALTH_EXAMPLE: dict[str, Any] = {"status": "ok"}
+READY_EXAMPLE: dict[str, Any] = {
+    "status": "ready",
+    "policies": {
+        "kent": "sha256:34af996bfe2ccc4f561941b058f8fe33f0115f5ff9c9230c992a657432df0e15",
+        "west-midlands": "sha256:5a25234763e5bb2f353eccdcb05698fdc813089024d0b39a8ea862782fa5f247",
+    },
+    "store": "ok",
+    "warnings": ["kent: PCSO: standards, duties and deployment SOP (O38b) was due for review on 2024-02-01"],
+}
+METRICS_EXAMPLE = (
+    "# HELP pcso_decisions_total Decisions answered, by force and outcome.\n"
+    "# TYPE pcso_decisions_total counter\n"
+    'pcso_decisions_total{decision="deploy_with_conditions",force="west-midlands"} 2.0\n'
+    "# HELP pcso_audit_write_failures_total Decisions not answered because they could not be recorded.\n"
+    "# TYPE pcso_audit_write_failures_total counter\n"
+    "pcso_audit_write_failures_total 0.0\n"
+)

@@ -52,6 +52,14 @@ class NDJSONResponse(StreamingResponse):
     media_type = "application/x-ndjson"
 
 
-def text_body(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
+def text_body(media_type: str, description: str, example: str | None = None) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI 200 entry of a route that answers text of this one media type."""
-    return {200: {"description": description, "content": {media_type: {"schema": {"type": "string"}}}}}
+    content: dict[str, Any] = {"schema": {"type": "string"}}
+    if example is not None:
+        content["example"] = example
+    return {200: {"description": description, "content": {media_type: content}}}
+
+
+def json_example(example: Any, status: int = 200) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI entry giving a JSON answer's example (the schema comes from the route's response model)."""
+    return {status: {"content": {"application/json": {"example": example}}}}

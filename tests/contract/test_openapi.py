@@ -138,3 +138,14 @@ def test_refusals_of_schema_valid_input_are_declared_per_operation() -> None:
     for name, refusals in REFUSALS.items():
         assert operations[name]["x-refusals"] == dict(sorted(refusals.items()))
         assert all(f"`{code}`" in operations[name]["responses"]["422"]["description"] for code in refusals)
+
+
+def test_every_operation_shows_an_example_on_the_docs_page() -> None:
+    document = json.loads((ROOT / "openapi" / "openapi.json").read_text(encoding="utf-8"))
+    bare = [
+        f"{method.upper()} {path}"
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if '"example' not in json.dumps(operation)
+    ]
+    assert bare == []

@@ -24,9 +24,9 @@ from service.api.deps import (
     RegistryDep,
     ReportReader,
 )
-from service.api.examples import ABSTRACTION_EXAMPLES, AUTHORISATION_EXAMPLES
+from service.api.examples import ABSTRACTION_EXAMPLES, ABSTRACTION_RECORD_EXAMPLE, AUTHORISATION_EXAMPLES
 from service.api.negotiation import wants_csv
-from service.api.responses import CSVResponse, problems, text_body
+from service.api.responses import CSVResponse, json_example, problems, text_body
 from service.api.schemas.abstractions import AbstractionIn, AbstractionOut, AbstractionReport, AuthorisationIn
 from service.api.schemas.common import Identifier
 from service.api.schemas.spreadsheet import safe_csv
@@ -74,7 +74,7 @@ def create_abstraction(
     response_model=AbstractionOut,
     summary="Read an abstraction",
     description="For the supervisor, planner or auditor: one abstraction record as it stands, pending or authorised.",
-    responses=problems(401, 403, 404, 422, 503),
+    responses={**json_example(ABSTRACTION_RECORD_EXAMPLE), **problems(401, 403, 404, 422, 503)},
 )
 def get_abstraction(abstraction_id: AbstractionId, caller: AbstractionReader, store: AbstractionStoreDep) -> AbstractionOut:
     return read_abstraction(abstraction_id, store=store)

@@ -13,9 +13,15 @@ from service.actions.assessments import assess, list_assessments, read_assessmen
 from service.actions.documents import compact_document
 from service.actions.escalations import escalate_assessment
 from service.api.deps import AssessmentReader, Assessor, DecisionPostDep, Escalator, KnownQueryParameters, StoreDep
-from service.api.examples import ASSESSMENT_EXAMPLES, COMPACT_ASSESSMENT_EXAMPLE, ESCALATION_EXAMPLES, FULL_ASSESSMENT_EXAMPLE
+from service.api.examples import (
+    ASSESSMENT_EXAMPLES,
+    ASSESSMENT_PAGE_EXAMPLE,
+    COMPACT_ASSESSMENT_EXAMPLE,
+    ESCALATION_EXAMPLES,
+    FULL_ASSESSMENT_EXAMPLE,
+)
 from service.api.negotiation import ViewQuery, render_view
-from service.api.responses import problems
+from service.api.responses import json_example, problems
 from service.api.schemas.assessments import (
     AssessmentPage,
     AssessmentQuery,
@@ -102,7 +108,7 @@ async def create_assessment(
         "time. Pass `next_cursor` back as `cursor` for the next page; the cursor stays valid as new decisions arrive. "
         "Dispatchers see only the decisions their own key recorded."
     ),
-    responses=problems(401, 403, 422, 503),
+    responses={**json_example(ASSESSMENT_PAGE_EXAMPLE), **problems(401, 403, 422, 503)},
 )
 def list_recorded(query: Annotated[AssessmentQuery, Query()], caller: AssessmentReader, store: StoreDep) -> AssessmentPage:
     _check_cursor(query.cursor)

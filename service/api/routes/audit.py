@@ -9,7 +9,8 @@ from fastapi.responses import StreamingResponse
 
 from service.actions.audit import export_lines, public_keys, purge_records, verify_chains
 from service.api.deps import AnyRole, ClockDep, Exporter, KnownQueryParameters, Purger, SettingsDep, StoreDep, Verifier
-from service.api.responses import NDJSONResponse, problems, text_body
+from service.api.examples import EXPORT_NDJSON_EXAMPLE, PUBLIC_KEYS_EXAMPLE, PURGE_EXAMPLE, VERIFY_EXAMPLE
+from service.api.responses import NDJSONResponse, json_example, problems, text_body
 from service.api.schemas.audit import PublicKeysOut, PurgeOut, PurgeRequest, VerifyOut
 from service.api.schemas.common import RecordedWindow
 from service.api.strict_json import StrictJSONRoute
@@ -73,7 +74,7 @@ def _check_range_within_chain(result: VerifyOut, *, from_seq: int | None, to_seq
         "(positions in that force's chain), to check one chain or a range of it; a range beyond the chain's newest "
         "entry, or starting in entries a retention purge removed, is a 422."
     ),
-    responses=problems(401, 403, 404, 422, 503),
+    responses={**json_example(VERIFY_EXAMPLE), **problems(401, 403, 404, 422, 503)},
 )
 def verify(
     caller: Verifier,
@@ -106,7 +107,7 @@ def verify(
         "--public-key KEY` checks a file offline, with neither the service nor the database."
     ),
     responses={
-        200: {"content": {"application/x-ndjson": {}}, "description": "One record per line."},
+        200: {"content": {"application/x-ndjson": {"example": EXPORT_NDJSON_EXAMPLE}}, "description": "One record per line."},
         **problems(401, 403, 422, 503),
     },
 )
@@ -129,7 +130,10 @@ def export(
         "The same export as GET /v1/audit/export, at an address that answers `application/x-ndjson` whatever the "
         "`Accept` header says: for generated clients, which read it as text, one JSON object per line."
     ),
-    responses={**text_body("application/x-ndjson", "One record per line."), **problems(401, 403, 422, 503)},
+    responses={
+        **text_body("application/x-ndjson", "One record per line.", EXPORT_NDJSON_EXAMPLE),
+        **problems(401, 403, 422, 503),
+    },
 )
 def export_ndjson(
     caller: Exporter,
@@ -150,7 +154,7 @@ def export_ndjson(
         "of a chain, at each purge, and over each chain's newest entry at export time). Keep a copy outside this "
         "service: the offline verifier checks an export against it."
     ),
-    responses=problems(401, 503),
+    responses={**json_example(PUBLIC_KEYS_EXAMPLE), **problems(401, 503)},
 )
 def signing_keys(caller: AnyRole, store: StoreDep) -> PublicKeysOut:
     return public_keys(store)
@@ -166,7 +170,7 @@ def signing_keys(caller: AnyRole, store: StoreDep) -> PublicKeysOut:
         "before now minus `older_than_days` (default RETENTION_DAYS), keeps a checkpoint of the last removed digest "
         "so that what remains still verifies, and records the purge itself in the chain."
     ),
-    responses=problems(401, 403, 422, 503),
+    responses={**json_example(PURGE_EXAMPLE), **problems(401, 403, 422, 503)},
 )
 def purge(body: PurgeRequest, caller: Purger, store: StoreDep, settings: SettingsDep, clock: ClockDep) -> PurgeOut:
     return purge_records(store, body, retention_days=settings.retention_days, caller=caller, now=clock())

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, Response
 
 from service.actions.readiness import readiness
-from service.api.responses import problems
+from service.api.examples import HEALTH_EXAMPLE, METRICS_EXAMPLE, READY_EXAMPLE
+from service.api.responses import json_example, problems
 from service.api.schemas.health import Health, Readiness
 from service.api.strict_json import StrictJSONRoute
 
@@ -19,6 +20,7 @@ router = APIRouter(tags=["health"], route_class=StrictJSONRoute)
     response_model=Health,
     summary="Process is up",
     description="Liveness for the container or load balancer: answers while the process runs.",
+    responses=json_example(HEALTH_EXAMPLE),
 )
 def healthz() -> Health:
     return Health(status="ok")
@@ -32,7 +34,7 @@ def healthz() -> Health:
         "Readiness: the policy is loaded and the record store answers and can take writes (a write could start within "
         "STORE_WAIT_SECONDS). A 503 problem says which is missing; route no calls here until it passes."
     ),
-    responses=problems(503),
+    responses={**json_example(READY_EXAMPLE), **problems(503)},
 )
 def readyz(request: Request) -> Readiness:
     state = request.app.state
@@ -47,7 +49,7 @@ def readyz(request: Request) -> Readiness:
         "version loaded per force. Prometheus text format; no key needed."
     ),
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus exposition format."}},
+    responses={200: {"content": {"text/plain": {"example": METRICS_EXAMPLE}}, "description": "Prometheus exposition format."}},
 )
 def metrics(request: Request) -> Response:
     body, content_type = request.app.state.metrics.render()

@@ -31,9 +31,9 @@ from service.api.deps import (
     SettingsDep,
     StoreDep,
 )
-from service.api.examples import IMPACT_EXAMPLES, RELOAD_EXAMPLES
+from service.api.examples import IMPACT_EXAMPLES, POLICIES_EXAMPLE, RELOAD_EXAMPLES
 from service.api.negotiation import wants_csv
-from service.api.responses import CSVResponse, problems, text_body
+from service.api.responses import CSVResponse, json_example, problems, text_body
 from service.api.schemas.policies import (
     CallTypeOut,
     ImpactOut,
@@ -89,7 +89,7 @@ def reload(
     response_model=list[PolicySummary],
     summary="List the force policy sets",
     description="Which forces' policies are loaded, their versions, dates and digests, and whether any is past its review date.",
-    responses=problems(401, 403),
+    responses={**json_example(POLICIES_EXAMPLE), **problems(401, 403)},
 )
 def list_policies(registry: RegistryDep, caller: AnyRole) -> list[PolicySummary]:
     today = datetime.now(UTC).date()
