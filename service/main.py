@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -23,6 +23,7 @@ from service.config import Settings, get_settings
 from service.engine.loader import PolicyLoadError, load_registry
 from service.ops.logs import configure_logging
 from service.ops.metrics import Metrics
+from service.ops.oidc import OidcConfig, OidcVerifier
 from service.store import migrate
 from service.store.abstractions import AbstractionStore
 from service.store.chain import Signing
@@ -58,6 +59,14 @@ def audit_signing(settings: Settings) -> Signing:
     return Signing(signer, every=settings.audit_sign_every)
 
 
+def _warn_unknown_scopes(settings: Settings, loaded: Iterable[str]) -> None:
+    """A key scoped to a force that is not loaded acts for nothing there: say so at start-up."""
+    known = set(loaded)
+    for grant in settings.callers.values():
+        for force in sorted((grant.forces or frozenset()) - known):
+            logger.warning("an API key is scoped to force %r, which is not loaded", force)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; policy and store are set up when it starts."""
     settings = settings or get_settings()
@@ -90,13 +99,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.abstractions = AbstractionStore(app.state.store)
         app.state.idempotency = IdempotencyStore(engine)
         app.state.keyring = KeyRing(settings.callers)
+        oidc = OidcConfig.from_settings(settings)
+        app.state.oidc = OidcVerifier(oidc) if oidc is not None else None
+        if app.state.oidc is not None:
+            await app.state.oidc.warm()
+        _warn_unknown_scopes(settings, app.state.registry.sets)
         # Actions hand blocking store calls and long rankings to asyncio.to_thread: give that pool
         # the headroom Starlette's own thread pool has, so a ranking never starves a key claim.
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="action")
         )
-        if not settings.callers:
-            logger.warning("API_KEYS is empty: every endpoint except the health checks will answer 401")
+        if not settings.callers and app.state.oidc is None:
+            logger.warning("API_KEYS is empty and OIDC_ISSUER unset: every endpoint except the health checks will answer 401")
         # The compiled policy lives as long as the process: keep the collector from rescanning it.
         gc.collect()
         gc.freeze()
@@ -104,6 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if app.state.oidc is not None:
+                await app.state.oidc.aclose()
             app.state.store.close()
             engine.dispose()
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from service.actions.access import Caller
+from service.actions.access import Caller, require_force
 from service.actions.policies import policy_for
 from service.api.schemas.abstractions import (
     AbstractionIn,
@@ -50,6 +50,7 @@ def record_abstraction(
     now: datetime,
     new_id: Callable[[], str],
 ) -> AbstractionOut:
+    require_force(caller, body.force)
     policy_for(registry, body.force, field="force")
     row = {
         **body.model_dump(),
@@ -58,14 +59,14 @@ def record_abstraction(
         "assessment_id": None,
         **pending(now=now, role=caller.role),
     }
-    store.create(row, caller_role=caller.role, caller_key_id=caller.key_id)
+    store.create(row, identity=caller.audit_fields())
     return AbstractionOut.model_validate(row)
 
 
-def read_abstraction(abstraction_id: str, *, store: AbstractionStore) -> AbstractionOut:
-    """One abstraction record as it stands, or a 404."""
+def read_abstraction(abstraction_id: str, *, store: AbstractionStore, caller: Caller) -> AbstractionOut:
+    """One abstraction record as it stands, or a 404 (as for one of another force's)."""
     row = store.get(abstraction_id)
-    if row is None:
+    if row is None or not caller.acts_for(row["force"]):
         raise NotFound(f"No abstraction '{abstraction_id}'.")
     return AbstractionOut.model_validate(row)
 
@@ -79,6 +80,10 @@ def authorise_abstraction(
     now: datetime,
     new_id: Callable[[], str],
 ) -> AbstractionOut:
+    existing = store.get(abstraction_id)
+    if existing is None:
+        raise NotFound(f"No abstraction '{abstraction_id}'.")
+    require_force(caller, existing["force"], field="abstraction_id")
     row = store.authorise(
         abstraction_id,
         record_id=new_id(),
@@ -86,8 +91,7 @@ def authorise_abstraction(
         justification=body.justification,
         hours=body.hours,
         now=now,
-        caller_role=caller.role,
-        caller_key_id=caller.key_id,
+        identity=caller.audit_fields(),
     )
     if row is None:
         raise NotFound(f"No abstraction '{abstraction_id}'.")
@@ -105,11 +109,11 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     return start, end
 
 
-def abstraction_report(store: AbstractionStore, *, month: str, lpa: str | None) -> AbstractionReport:
-    """Per home LPA: how many abstractions, how many hours, how many unauthorised, who to review."""
+def abstraction_report(store: AbstractionStore, *, month: str, lpa: str | None, caller: Caller) -> AbstractionReport:
+    """Per home LPA of the caller's forces: how many abstractions, how many hours, how many unauthorised, who to review."""
     start, end = month_bounds(month)
     by_lpa: dict[str, list[dict]] = defaultdict(list)
-    for row in store.in_period(start=start, end=end, home_lpa=lpa):
+    for row in store.in_period(start=start, end=end, home_lpa=lpa, forces=caller.forces):
         by_lpa[row["home_lpa"] or "unknown"].append(row)
     lpas = []
     for name in sorted(by_lpa):

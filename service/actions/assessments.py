@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.actions.access import Caller, Permission
+from service.actions.access import Caller, Permission, require_force
 from service.actions.decisions import Recording, checked_request, prepare, record
 from service.actions.policies import policy_for
 from service.api.schemas.assessments import (
@@ -20,17 +20,26 @@ from service.store.records import AuditStore, RecordFilter, StoredRecord, decode
 
 async def assess(body: AssessmentRequest, recording: Recording) -> tuple[int, str]:
     """Decide and record one assessment; returns the status and the JSON body that was recorded."""
+    require_force(recording.caller, body.force)
     policy = policy_for(recording.registry, body.force, field="force")
     decision = decide(policy, checked_request(policy, body), now=recording.now)
     prepared = prepare(body, decision, policy=policy, recording=recording)
     return await record(recording, [prepared], answer=prepared.answer)
 
 
-def visible_record(store: AuditStore, record_id: str, *, caller: Caller) -> StoredRecord:
-    """A recorded decision this caller may read (dispatchers: only their own key's), or a 404."""
+def visible_record(store: AuditStore, record_id: str, *, caller: Caller, writing: bool = False) -> StoredRecord:
+    """A recorded decision this caller may read (dispatchers: only their own key's; anyone: only
+    their forces'), or a 404, as if another force's record did not exist. With ``writing`` (an
+    escalation), another force's record is a 403 naming the force."""
     stored = store.get(record_id)
-    if stored is None or not (caller.may(Permission.READ_ALL_ASSESSMENTS) or stored.caller_key_id == caller.key_id):
-        raise NotFound(f"No assessment '{record_id}' that this key may read.")
+    if stored is not None and writing:
+        require_force(caller, stored.force, field="assessment_id")
+    if (
+        stored is None
+        or not caller.acts_for(stored.force)
+        or not (caller.may(Permission.READ_ALL_ASSESSMENTS) or stored.caller_key_id == caller.key_id)
+    ):
+        raise NotFound(f"No assessment '{record_id}' that this caller may read.")
     return stored
 
 
@@ -62,6 +71,7 @@ def list_assessments(store: AuditStore, query: AssessmentQuery, *, caller: Calle
         recorded_from=query.from_,
         recorded_to=query.to,
         caller_key_id=caller.key_id if own_only else None,
+        forces=caller.forces,
     )
     before = decode_cursor(query.cursor) if query.cursor else None
     page, next_before = store.list(filters, before_seq=before, limit=query.limit)

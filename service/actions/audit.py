@@ -15,13 +15,13 @@ from service.store.signing import ALGORITHM, public_text
 from service.store.verify import VerifyReport
 
 
-def verify_chains(store: AuditStore, *, force: str | None, from_seq: int | None, to_seq: int | None) -> VerifyOut:
-    """Walk one force's chain (or a range of it), or every chain."""
+def verify_chains(store: AuditStore, *, force: str | None, from_seq: int | None, to_seq: int | None, caller: Caller) -> VerifyOut:
+    """Walk one force's chain (or a range of it), or every chain of the caller's forces."""
     if from_seq is not None and to_seq is not None and to_seq < from_seq:
         raise InvalidRequest(
             "to_seq is before from_seq.", errors=[{"field": "to_seq", "message": "must be >= from_seq", "code": "invalid_range"}]
         )
-    chains = store.chains()
+    chains = [chain for chain in store.chains() if caller.acts_for(chain)]  # '~' chains: callers of every force
     if force is None:
         if from_seq is not None or to_seq is not None:
             raise InvalidRequest(
@@ -81,11 +81,13 @@ def public_keys(store: AuditStore) -> PublicKeysOut:
 
 
 def export_lines(
-    store: AuditStore, *, recorded_from: datetime | None, recorded_to: datetime | None, force: str | None = None
+    store: AuditStore, *, recorded_from: datetime | None, recorded_to: datetime | None, caller: Caller, force: str | None = None
 ) -> Iterator[bytes]:
     """NDJSON lines: checkpoints and signed checkpoints, then chain entries oldest first, then a
-    signature over each exported chain's newest entry (see README "The audit trail")."""
-    for entry in store.export(recorded_from=recorded_from, recorded_to=recorded_to, force=force):
+    signature over each exported chain's newest entry (see README "The audit trail"); only the
+    chains of the caller's forces (another force's is exported as if it held nothing)."""
+    chains = None if caller.forces is None else sorted(caller.forces)
+    for entry in store.export(recorded_from=recorded_from, recorded_to=recorded_to, force=force, chains=chains):
         yield (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
@@ -100,6 +102,10 @@ def purge_records(
             errors=[{"field": "older_than_days", "message": "required when RETENTION_DAYS is not set", "code": "missing"}],
         )
     report = store.purge(
-        cutoff=now - timedelta(days=days), now=now, caller_role=caller.role, caller_key_id=caller.key_id, reason=body.reason
+        cutoff=now - timedelta(days=days),
+        now=now,
+        identity=caller.audit_fields(),
+        reason=body.reason,
+        chains=lambda chain: caller.acts_for(chain),  # a service chain ('~...') belongs to callers of every force
     )
     return PurgeOut.model_validate(report, from_attributes=True)

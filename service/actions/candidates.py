@@ -7,6 +7,7 @@ from typing import Any
 
 import pydantic_core
 
+from service.actions.access import require_force
 from service.actions.decisions import Prepared, Recording, checked_request, prepare, record
 from service.actions.documents import to_json
 from service.actions.policies import policy_for
@@ -73,6 +74,7 @@ def _place_reasons(body: AssessmentRequest, decision: Decision) -> list[str]:
 
 async def rank_candidates(body: CandidatesRequest, recording: Recording) -> tuple[int, str]:
     """Decide the call for every officer, record each decision, rank them; returns status and JSON."""
+    require_force(recording.caller, body.force)
     # Hundreds of decisions: computed in a worker thread so the event loop keeps serving.
     decided, answer = await asyncio.to_thread(_decide_and_rank, body, recording)
     return await record(recording, decided, answer=answer)

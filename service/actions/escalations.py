@@ -45,7 +45,7 @@ async def escalate_assessment(parent_id: str, change: EscalationRequest, recordi
             "Nothing changed: give at least one of flags, markers, clear_flags, clear_markers, risk_level, phase, grade, description.",
             errors=[{"field": "body", "message": "no change given", "code": "nothing_changed"}],
         )
-    parent = await asyncio.to_thread(visible_record, recording.store, parent_id, caller=recording.caller)
+    parent = await asyncio.to_thread(visible_record, recording.store, parent_id, caller=recording.caller, writing=True)
     original = AssessmentRequest.model_validate(parent.request)
     policy = policy_for(recording.registry, original.force)
     screening = parent.response.get("screening", [])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from service.actions.access import Caller
 from service.api.schemas.common import CitationOut
 from service.api.schemas.policies import (
     CallTypeOut,
@@ -32,6 +33,14 @@ def policy_for(registry: PolicyRegistry, force: str, *, field: str | None = None
             [{"field": field, "message": f"Unknown force '{force}'; known: {known}.", "code": "unknown_force"}] if field else None
         )
         raise NotFound(f"No policy set for force '{force}'. Known forces: {known}.", errors=errors)
+    return policy
+
+
+def within_scope(policy: PolicySet, caller: Caller) -> PolicySet:
+    """The policy set, for reads of a force's records or of what its policy decides (the matrix, an
+    impact replay); a 404 for a force the caller does not act for, as if it were not loaded."""
+    if not caller.acts_for(policy.id):
+        raise NotFound(f"No policy set for force '{policy.id}' among the forces this caller acts for ({caller.scope or 'none'}).")
     return policy
 
 

@@ -25,6 +25,7 @@ from service.api.schemas.common import Identifier
 from service.config import Settings
 from service.engine.policy import PolicyRegistry, PolicySet
 from service.errors import Forbidden, InvalidRequest, Unauthorized
+from service.ops.oidc import OidcVerifier, looks_like_jwt
 from service.store.abstractions import AbstractionStore
 from service.store.idempotency import IdempotencyStore
 from service.store.records import AuditStore
@@ -33,6 +34,13 @@ bearer = HTTPBearer(
     auto_error=False,
     scheme_name="ApiKey",
     description="An API key from API_KEYS, sent as `Authorization: Bearer <key>`.",
+)
+token_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="OidcToken",
+    bearerFormat="JWT",
+    description="An access token from the force's OpenID Connect identity provider (OIDC_ISSUER), sent as "
+    "`Authorization: Bearer <token>`. Its roles claim gives the role, its forces claim the forces it acts for.",
 )
 
 
@@ -60,11 +68,26 @@ async def get_id_factory() -> Callable[[], str]:
     return lambda: str(uuid.uuid4())
 
 
-async def get_caller(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
-    if credentials is None or not credentials.credentials:
-        raise Unauthorized("Send an API key as 'Authorization: Bearer <key>'.")
+async def identify(request: Request, credential: str) -> Caller | None:
+    """The caller an API key or an OIDC token names; None for an unknown key. A token that
+    fails any check is a 401 saying which (or a 503 when the provider's keys cannot be fetched)."""
+    verifier: OidcVerifier | None = request.app.state.oidc
+    if looks_like_jwt(credential):
+        if verifier is None:
+            raise Unauthorized("Bearer tokens are not accepted here: no OpenID Connect issuer is configured (OIDC_ISSUER).")
+        return await verifier.caller(credential)
     keyring: KeyRing = request.app.state.keyring
-    caller = keyring.identify(credentials.credentials)
+    return keyring.identify(credential)
+
+
+async def get_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    _token: Annotated[HTTPAuthorizationCredentials | None, Depends(token_bearer)],
+) -> Caller:
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized("Send an API key or an access token as 'Authorization: Bearer <credential>'.")
+    caller = await identify(request, credentials.credentials)
     if caller is None:
         raise Unauthorized("The API key is not known.")
     return caller
@@ -93,7 +116,7 @@ async def get_browser_caller(
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() == "bearer" and key:
-        caller = keyring.identify(key.strip())
+        caller = await identify(request, key.strip())
         if caller is not None:
             return caller
     raise Unauthorized("Sign in with any user name and an API key as the password.", headers=challenge)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from service.errors import AlreadyAuthorised, StoreUnavailable
 from service.store.chain import NewEntry, append_in
+from service.store.digests import CallerFields
 from service.store.records import AuditStore
 from service.store.tables import abstractions
 
@@ -24,7 +25,7 @@ class AbstractionStore:
         self.audit = audit
         self.engine: Engine = audit.engine
 
-    def create(self, row: dict[str, Any], *, caller_role: str, caller_key_id: str) -> None:
+    def create(self, row: dict[str, Any], *, identity: CallerFields) -> None:
         """Record an abstraction reported directly (not through an assessment)."""
         self.audit.append(
             NewEntry(
@@ -33,8 +34,7 @@ class AbstractionStore:
                 recorded_at=row["recorded_at"],
                 force=row["force"],
                 officer_id=row["officer_id"],
-                caller_role=caller_role,
-                caller_key_id=caller_key_id,
+                **identity,
                 request_json=json.dumps(_jsonable(row), sort_keys=True),
                 response_json=json.dumps({"status": row["status"]}),
                 side_rows=(("abstraction", row),),
@@ -58,8 +58,7 @@ class AbstractionStore:
         justification: str,
         hours: float | None,
         now: datetime,
-        caller_role: str,
-        caller_key_id: str,
+        identity: CallerFields,
     ) -> dict[str, Any] | None:
         """Mark it authorised and record who and why, in one transaction with its audit entry.
 
@@ -99,8 +98,7 @@ class AbstractionStore:
                             force=current.force,
                             officer_id=current.officer_id,
                             parent_id=abstraction_id,
-                            caller_role=caller_role,
-                            caller_key_id=caller_key_id,
+                            **identity,
                             request_json=json.dumps(_jsonable({"abstraction_id": abstraction_id, **changes}), sort_keys=True),
                             response_json=json.dumps({"status": "authorised"}),
                         )
@@ -112,9 +110,13 @@ class AbstractionStore:
             raise StoreUnavailable("The authorisation could not be recorded.") from exc
         return dict(current._mapping)
 
-    def in_period(self, *, start: datetime, end: datetime, home_lpa: str | None) -> list[dict[str, Any]]:
-        """Abstractions that started in [start, end), optionally for one home LPA."""
+    def in_period(
+        self, *, start: datetime, end: datetime, home_lpa: str | None, forces: frozenset[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Abstractions that started in [start, end), optionally for one home LPA, of ``forces`` (None: every force)."""
         query = select(_abstractions).where(_abstractions.c.started_at >= start, _abstractions.c.started_at < end)
+        if forces is not None:
+            query = query.where(_abstractions.c.force.in_(sorted(forces)))
         if home_lpa is not None:
             query = query.where(_abstractions.c.home_lpa == home_lpa)
         try:

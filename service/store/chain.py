@@ -55,6 +55,10 @@ class NewEntry:
     caller_key_id: str
     request_json: str
     response_json: str
+    # Who signed in (a token's subject and client id) and the forces the caller acted for.
+    caller_subject: str | None = None
+    caller_client_id: str | None = None
+    caller_scope: str | None = None
     force: str | None = None
     task: str | None = None
     call_type: str | None = None
@@ -115,6 +119,9 @@ _RECORD_COLUMNS = (
     "policy_digest",
     "caller_role",
     "caller_key_id",
+    "caller_subject",
+    "caller_client_id",
+    "caller_scope",
     "request_json",
     "response_json",
     "prev_digest",
@@ -234,6 +241,9 @@ def append_in(
                 entry.policy_digest,
                 entry.caller_role,
                 entry.caller_key_id,
+                entry.caller_subject,
+                entry.caller_client_id,
+                entry.caller_scope,
                 entry.request_json,
                 entry.response_json,
                 head.digest,

@@ -10,7 +10,10 @@ canonical serialisation of the entry:
   response JSON;
 - version 2 (every entry written since): the same, plus the caller's key fingerprint (who may read
   the record), the chain it belongs to, and the digest of the answer an Idempotency-Key replays
-  (when there is one). Its position in the chain is fixed by the link itself.
+  (when there is one). Its position in the chain is fixed by the link itself;
+- version 3 (every entry written since callers sign in with tokens and act for some forces): the
+  same, plus the caller's subject and client id (when it signed in with a token) and the forces it
+  acted for (its scope: '*' or force ids joined by '|').
 
 Each force has its own chain; the first entry of a chain links to that chain's genesis digest.
 """
@@ -20,11 +23,11 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 LEGACY_GENESIS = "sha256:" + "0" * 64
 LEGACY_CHAIN = "~shared"  # the single chain every force shared before one chain per force
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 SIGNED_STATEMENT = "pcso-audit-checkpoint/1"
 
 _FIELDS_V1 = (
@@ -43,7 +46,19 @@ _FIELDS_V1 = (
     "caller_role",
 )
 _FIELDS_V2 = _FIELDS_V1 + ("caller_key_id", "chain", "answer_digest")
-CONTENT_FIELDS = _FIELDS_V2  # every field a content digest of any version reads, besides the time and the JSON texts
+_FIELDS_V3 = _FIELDS_V2 + ("caller_subject", "caller_client_id", "caller_scope")
+_FIELDS = {1: _FIELDS_V1, 2: _FIELDS_V2, 3: _FIELDS_V3}
+CONTENT_FIELDS = _FIELDS_V3  # every field a content digest of any version reads, besides the time and the JSON texts
+
+
+class CallerFields(TypedDict):
+    """Who made an audited request, as every entry records it."""
+
+    caller_role: str
+    caller_key_id: str
+    caller_subject: str | None
+    caller_client_id: str | None
+    caller_scope: str | None
 
 
 def iso_utc(moment: datetime) -> str:
@@ -64,7 +79,9 @@ def genesis(chain: str) -> str:
 
 def content_digest(entry: Any, version: int = CURRENT_VERSION) -> str:
     """sha256 over the canonical content of an entry (any object with the entry's attributes)."""
-    fields = _FIELDS_V1 if version == 1 else _FIELDS_V2
+    fields = _FIELDS.get(version)
+    if fields is None:  # no entry is written with such a version: it can only be an altered one
+        return "sha256:unknown-digest-version"
     meta = {name: getattr(entry, name) for name in fields}
     recorded_at = entry.recorded_at
     meta["recorded_at"] = iso_utc(recorded_at) if isinstance(recorded_at, datetime) else recorded_at

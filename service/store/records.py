@@ -7,7 +7,7 @@ import binascii
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from service.errors import InvalidRequest, NotRecorded, StoreUnavailable
 from service.store.chain import Appended, ChainWriter, NewEntry, Signing, append_in, chain_of, lock_chain
 from service.store.database import DEFAULT_WAIT_SECONDS, ping, probe_write
-from service.store.digests import iso_utc, statement
+from service.store.digests import CallerFields, iso_utc, statement
 from service.store.signing import key_id
 from service.store.tables import audit_chains, audit_checkpoints, audit_records, audit_signatures
 from service.store.verify import VERIFY_BATCH, VerifyReport, verify_chain
@@ -43,6 +43,7 @@ class StoredRecord:
     chain_seq: int
     kind: str
     recorded_at: datetime
+    force: str | None
     caller_role: str
     caller_key_id: str
     parent_id: str | None
@@ -77,6 +78,7 @@ class RecordFilter:
     recorded_from: datetime | None = None
     recorded_to: datetime | None = None
     caller_key_id: str | None = None
+    forces: frozenset[str] | None = None  # only these forces' decisions (None: every force's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +203,8 @@ class AuditStore:
         ):
             if value is not None:
                 conditions.append(column == value)
+        if filters.forces is not None:
+            conditions.append(_records.c.force.in_(sorted(filters.forces)))
         if filters.recorded_from is not None:
             conditions.append(_records.c.recorded_at >= filters.recorded_from)
         if filters.recorded_to is not None:
@@ -239,16 +243,20 @@ class AuditStore:
         recorded_to: datetime | None,
         force: str | None = None,
         now: datetime | None = None,
+        chains: Collection[str] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Chain entries in a time range, oldest first, with everything needed to check them offline:
         each chain's purge checkpoints and signed checkpoints first, then the entries, then (when
-        the service holds a signing key) a signature over each exported chain's newest entry."""
+        the service holds a signing key) a signature over each exported chain's newest entry.
+        ``force`` exports its chain only; ``chains`` limits the export to those chains."""
         conditions: list[ColumnElement[bool]] = []
         if recorded_from is not None:
             conditions.append(_records.c.recorded_at >= recorded_from)
         if recorded_to is not None:
             conditions.append(_records.c.recorded_at < recorded_to)
-        chain_filter = [] if force is None else [_records.c.chain == chain_of(force)]
+        if force is not None:
+            chains = [chain for chain in (chains if chains is not None else [chain_of(force)]) if chain == chain_of(force)]
+        chain_filter = [] if chains is None else [_records.c.chain.in_(sorted(chains))]
         order = [_records.c.chain_seq] if force is not None else [_records.c.seq]
         query = select(_records).where(*conditions, *chain_filter).order_by(*order)
         yield {
@@ -266,9 +274,9 @@ class AuditStore:
             heads = {row.chain: int(row.seq) for row in connection.execute(select(_chains_table.c.chain, _chains_table.c.seq))}
             checkpoint_query = select(_checkpoints).order_by(_checkpoints.c.chain, _checkpoints.c.through_chain_seq)
             signature_query = select(_signatures).order_by(_signatures.c.chain, _signatures.c.chain_seq)
-            if force is not None:
-                checkpoint_query = checkpoint_query.where(_checkpoints.c.chain == chain_of(force))
-                signature_query = signature_query.where(_signatures.c.chain == chain_of(force))
+            if chains is not None:
+                checkpoint_query = checkpoint_query.where(_checkpoints.c.chain.in_(sorted(chains)))
+                signature_query = signature_query.where(_signatures.c.chain.in_(sorted(chains)))
             for row in connection.execute(checkpoint_query):
                 yield {
                     "type": "checkpoint",
@@ -341,16 +349,23 @@ class AuditStore:
 
     # --- retention -------------------------------------------------------------------------
 
-    def purge(self, *, cutoff: datetime, now: datetime, caller_role: str, caller_key_id: str, reason: str) -> PurgeReport:
-        """In every chain, delete the oldest entries recorded before ``cutoff``, keep a checkpoint,
-        and record (and sign) the purge in that chain; each chain in its own transaction."""
+    def purge(
+        self,
+        *,
+        cutoff: datetime,
+        now: datetime,
+        identity: CallerFields,
+        reason: str,
+        chains: Callable[[str], bool] = lambda chain: True,
+    ) -> PurgeReport:
+        """In every chain (that ``chains`` admits), delete the oldest entries recorded before
+        ``cutoff``, keep a checkpoint, and record (and sign) the purge in that chain; each chain in
+        its own transaction."""
         purge_id = str(uuid.uuid4())
         done = []
         try:
-            for chain in _chains(self.engine):
-                done.append(
-                    self._purge_chain(chain, purge_id, cutoff=cutoff, now=now, caller=(caller_role, caller_key_id), reason=reason)
-                )
+            for chain in filter(chains, _chains(self.engine)):
+                done.append(self._purge_chain(chain, purge_id, cutoff=cutoff, now=now, identity=identity, reason=reason))
         except SQLAlchemyError as exc:
             logger.error("purge failed in chain %d: %s", len(done) + 1, exc)
             raise StoreUnavailable(
@@ -368,7 +383,7 @@ class AuditStore:
         )
 
     def _purge_chain(
-        self, chain: str, purge_id: str, *, cutoff: datetime, now: datetime, caller: tuple[str, str], reason: str
+        self, chain: str, purge_id: str, *, cutoff: datetime, now: datetime, identity: CallerFields, reason: str
     ) -> tuple[ChainPurge, int | None]:
         record_id = str(uuid.uuid4())
         in_chain = _records.c.chain == chain
@@ -412,8 +427,7 @@ class AuditStore:
                         recorded_at=now,
                         force=None if chain.startswith("~") else chain,
                         chain_name=chain,
-                        caller_role=caller[0],
-                        caller_key_id=caller[1],
+                        **identity,
                         request_json=json.dumps(details, sort_keys=True),
                         response_json=json.dumps(result, sort_keys=True),
                     )
@@ -466,6 +480,9 @@ def _exported(row: Any) -> dict[str, Any]:
         "policy_digest": row.policy_digest,
         "caller_role": row.caller_role,
         "caller_key_id": row.caller_key_id,
+        "caller_subject": row.caller_subject,
+        "caller_client_id": row.caller_client_id,
+        "caller_scope": row.caller_scope,
         "answer_digest": row.answer_digest,
         "prev_digest": row.prev_digest,
         "digest": row.digest,
@@ -488,6 +505,7 @@ def _stored(row: Any) -> StoredRecord:
         chain_seq=int(row.chain_seq),
         kind=row.kind,
         recorded_at=row.recorded_at,
+        force=row.force,
         caller_role=row.caller_role,
         caller_key_id=row.caller_key_id,
         parent_id=row.parent_id,

@@ -61,8 +61,12 @@ class AuditRecord(SQLModel, table=True):
     policy_id: str | None = Field(default=None, max_length=64)
     policy_version: str | None = Field(default=None, max_length=64)
     policy_digest: str | None = Field(default=None, max_length=80)
-    caller_role: str = Field(max_length=16)
+    caller_role: str = Field(max_length=64)
     caller_key_id: str = Field(max_length=32)
+    # Who signed in (a token's subject and client id) and the forces the caller acted for ('*': all).
+    caller_subject: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    caller_client_id: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    caller_scope: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     request_json: str = Field(sa_column=Column(Text, nullable=False))
     response_json: str = Field(sa_column=Column(Text, nullable=False))
     prev_digest: str = Field(max_length=80)
@@ -159,7 +163,7 @@ class Abstraction(SQLModel, table=True):
     justification: str | None = Field(default=None, max_length=1000)
     authorised_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    recorded_by_role: str = Field(max_length=16)
+    recorded_by_role: str = Field(max_length=64)
 
 
 class IdempotencyKey(SQLModel, table=True):

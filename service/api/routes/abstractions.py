@@ -77,7 +77,7 @@ def create_abstraction(
     responses={**json_example(ABSTRACTION_RECORD_EXAMPLE), **problems(401, 403, 404, 422, 503)},
 )
 def get_abstraction(abstraction_id: AbstractionId, caller: AbstractionReader, store: AbstractionStoreDep) -> AbstractionOut:
-    return read_abstraction(abstraction_id, store=store)
+    return read_abstraction(abstraction_id, store=store, caller=caller)
 
 
 @router.post(
@@ -118,7 +118,7 @@ def report(
     month: Annotated[str, Query(pattern=MONTH_PATTERN, examples=["2026-11"], description="YYYY-MM, from 2000-01 to 2099-12.")],
     lpa: Annotated[Identifier | None, Query(max_length=64, description="One home LPA; all when omitted.")] = None,
 ) -> AbstractionReport | Response:
-    result = abstraction_report(store, month=month, lpa=lpa)
+    result = abstraction_report(store, month=month, lpa=lpa, caller=caller)
     if wants_csv(request):
         return Response(safe_csv(report_csv(result)), media_type="text/csv; charset=utf-8")
     return result
@@ -141,4 +141,4 @@ def report_as_csv(
     month: Annotated[str, Query(pattern=MONTH_PATTERN, examples=["2026-11"], description="YYYY-MM, from 2000-01 to 2099-12.")],
     lpa: Annotated[Identifier | None, Query(max_length=64, description="One home LPA; all when omitted.")] = None,
 ) -> CSVResponse:
-    return CSVResponse(safe_csv(report_csv(abstraction_report(store, month=month, lpa=lpa))))
+    return CSVResponse(safe_csv(report_csv(abstraction_report(store, month=month, lpa=lpa, caller=caller))))

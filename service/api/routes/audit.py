@@ -90,7 +90,7 @@ def verify(
     ] = None,
 ) -> VerifyOut:
     _check_range_order(from_seq, to_seq)
-    result = verify_chains(store, force=force, from_seq=from_seq, to_seq=to_seq)
+    result = verify_chains(store, force=force, from_seq=from_seq, to_seq=to_seq, caller=caller)
     _check_range_within_chain(result, from_seq=from_seq, to_seq=to_seq)
     return result
 
@@ -117,7 +117,7 @@ def export(
     window: Annotated[RecordedWindow, Query()],
     force: ForceQuery = None,
 ) -> StreamingResponse:
-    lines = export_lines(store, recorded_from=window.from_, recorded_to=window.to, force=force)
+    lines = export_lines(store, recorded_from=window.from_, recorded_to=window.to, force=force, caller=caller)
     return StreamingResponse(lines, media_type="application/x-ndjson")
 
 
@@ -141,7 +141,7 @@ def export_ndjson(
     window: Annotated[RecordedWindow, Query()],
     force: ForceQuery = None,
 ) -> NDJSONResponse:
-    return NDJSONResponse(export_lines(store, recorded_from=window.from_, recorded_to=window.to, force=force))
+    return NDJSONResponse(export_lines(store, recorded_from=window.from_, recorded_to=window.to, force=force, caller=caller))
 
 
 @router.get(

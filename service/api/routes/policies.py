@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
+from service.actions.access import require_force
 from service.actions.impact import policy_impact
 from service.actions.matrix import build_matrix, matrix_csv, matrix_html
 from service.actions.policies import (
@@ -17,6 +18,7 @@ from service.actions.policies import (
     power_catalogue,
     reload_policy,
     task_entries,
+    within_scope,
 )
 from service.api.deps import (
     AnyRole,
@@ -79,6 +81,8 @@ def reload(
     loaded, answer = reload_policy(
         registry, body or PolicyReloadRequest(), policy_dir=settings.policy_dir, schema_dir=settings.schema_dir
     )
+    for force in (*answer.changed, *answer.added, *answer.removed):
+        require_force(caller, force)  # a caller of some forces cannot change what another force's calls are decided by
     request.app.state.registry = loaded  # one reference swap: requests in flight keep the set they started with
     request.app.state.metrics.policy_loaded(loaded, today=datetime.now(UTC).date())
     return answer
@@ -155,7 +159,7 @@ def list_tasks(caller: AnyRole, policy: PolicyDep) -> list[TaskOut]:
 def matrix(
     request: Request, caller: MatrixReader, policy: PolicyDep, profile: Annotated[MatrixProfile, Query()], clock: ClockDep
 ) -> MatrixOut | Response:
-    result = build_matrix(policy, profile, now=clock())
+    result = build_matrix(within_scope(policy, caller), profile, now=clock())
     if wants_csv(request):
         filename = f"{policy.id}-matrix.csv"
         return Response(
@@ -181,7 +185,7 @@ def matrix_as_csv(
     caller: MatrixReader, policy: PolicyDep, profile: Annotated[MatrixProfile, Query()], clock: ClockDep
 ) -> CSVResponse:
     return CSVResponse(
-        matrix_csv(build_matrix(policy, profile, now=clock())),
+        matrix_csv(build_matrix(within_scope(policy, caller), profile, now=clock())),
         headers={"Content-Disposition": f'attachment; filename="{policy.id}-matrix.csv"'},
     )
 
@@ -202,7 +206,7 @@ def matrix_as_csv(
 def matrix_page(
     caller: BrowserMatrixReader, policy: PolicyDep, profile: Annotated[MatrixProfile, Query()], clock: ClockDep
 ) -> HTMLResponse:
-    return HTMLResponse(matrix_html(build_matrix(policy, profile, now=clock()), policy=policy))
+    return HTMLResponse(matrix_html(build_matrix(within_scope(policy, caller), profile, now=clock()), policy=policy))
 
 
 @router.post(
@@ -225,4 +229,6 @@ def impact(
     store: StoreDep,
     settings: SettingsDep,
 ) -> ImpactOut:
-    return policy_impact(policy, body, store=store, policy_dir=settings.policy_dir, schema_dir=settings.schema_dir)
+    return policy_impact(
+        within_scope(policy, caller), body, store=store, policy_dir=settings.policy_dir, schema_dir=settings.schema_dir
+    )
