@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from service.actions.access import KeyRing
+from service.actions.identity import OidcConfig, OidcVerifier
 from service.api.docs import install_docs
 from service.api.middleware import RequestMiddleware
 from service.api.openapi import custom_openapi, operation_id
@@ -23,7 +24,6 @@ from service.config import Settings, get_settings
 from service.engine.loader import PolicyLoadError, load_registry
 from service.ops.logs import configure_logging
 from service.ops.metrics import Metrics
-from service.ops.oidc import OidcConfig, OidcVerifier
 from service.store import migrate
 from service.store.abstractions import AbstractionStore
 from service.store.chain import Signing

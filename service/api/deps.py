@@ -20,12 +20,12 @@ from pydantic import BaseModel, WithJsonSchema
 from service.actions.access import Caller, KeyRing, Permission
 from service.actions.decisions import Recording
 from service.actions.idempotency import KEY_PATTERN, Completion, run_idempotent
+from service.actions.identity import OidcVerifier, looks_like_jwt
 from service.actions.policies import policy_for
 from service.api.schemas.common import Identifier
 from service.config import Settings
 from service.engine.policy import PolicyRegistry, PolicySet
 from service.errors import Forbidden, InvalidRequest, Unauthorized
-from service.ops.oidc import OidcVerifier, looks_like_jwt
 from service.store.abstractions import AbstractionStore
 from service.store.idempotency import IdempotencyStore
 from service.store.records import AuditStore

@@ -85,7 +85,9 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
             decided = client.post("/v1/assessments", json=body, headers=dispatcher)
             assert decided.status_code == 200, decided.text
             escalated = client.post(
-                f"/v1/assessments/{decided.json()['assessment_id']}/escalations", json={"risk_level": "medium"}, headers=dispatcher
+                f"/v1/assessments/{decided.json()['assessment_id']}/escalations",
+                json={"risk_level": "medium"},
+                headers=dispatcher,
             )
             assert escalated.status_code == 200, escalated.text
             manual = client.post("/v1/abstractions", json=abstraction(force, lpa), headers=headers("planner"))
@@ -204,7 +206,9 @@ def _send(world: World, method: str, path: str, force: str, who: dict[str, str],
     query = spec.get("query")
     if query is not None and force == "kent":
         query = {name: ("kent" if value == "west-midlands" else value) for name, value in query.items()}
-    return world.client.request(method, concrete, json=body if method == "POST" else None, params=query, headers=who | (extra or {}))
+    return world.client.request(
+        method, concrete, json=body if method == "POST" else None, params=query, headers=who | (extra or {})
+    )
 
 
 def _prepare_reload(world: World) -> None:
