@@ -10,13 +10,13 @@ from service.api.schemas.common import Problem
 from service.errors import PROBLEM_MEDIA_TYPE
 
 _DESCRIPTIONS = {
-    401: "Missing or unknown API key.",
-    403: "The key's role may not use this endpoint.",
-    404: "Unknown force or record.",
+    401: "Missing or unknown API key, or a bearer token that is not accepted (`invalid-token`: the detail says which check failed).",
+    403: "The caller's role may not use this endpoint (`forbidden`), or the request is for a force the caller does not act for (`force-out-of-scope`, naming the force).",
+    404: "Unknown force or record, or one of a force the caller does not act for.",
     409: "A conflict with the service's state: an Idempotency-Key still in progress, an abstraction already authorised, a policy directory that cannot be loaded, or a reload that would remove a loaded force.",
     413: "The request body is larger than the service accepts.",
     422: "Malformed request: `errors` names each bad field.",
-    503: "The decision could not be recorded, or the store is unreachable or cannot take writes; nothing was decided. Retry after `Retry-After` seconds.",
+    503: "The decision could not be recorded, or the store is unreachable or cannot take writes; nothing was decided. Or the identity provider cannot be reached to check a token signed by a key not yet seen (`identity-provider-unavailable`). Retry after `Retry-After` seconds.",
 }
 
 
@@ -30,13 +30,61 @@ _HEADERS: dict[int, dict[str, Any]] = {
 }
 
 
+_BASE = "https://pcso-deployment.local/problems/"
+_EXAMPLES: dict[int, dict[str, Any]] = {
+    401: {
+        "expired_token": {
+            "summary": "A token past its expiry",
+            "value": {
+                "type": _BASE + "invalid-token",
+                "title": "The bearer token is not accepted",
+                "status": 401,
+                "detail": "The token expired (exp 2026-11-25T09:14:03Z).",
+            },
+        },
+        "unknown_key": {
+            "summary": "An API key the service does not know",
+            "value": {
+                "type": _BASE + "unauthorized",
+                "title": "Missing or unknown API key",
+                "status": 401,
+                "detail": "The API key is not known.",
+            },
+        },
+    },
+    403: {
+        "force_out_of_scope": {
+            "summary": "A Kent dispatcher asking about a West Midlands call",
+            "value": {
+                "type": _BASE + "force-out-of-scope",
+                "title": "The caller does not act for this force",
+                "status": 403,
+                "detail": "This caller acts for kent, not for 'west-midlands'.",
+                "errors": [
+                    {"field": "force", "message": "not a force this caller acts for: west-midlands", "code": "force_out_of_scope"}
+                ],
+            },
+        },
+        "role": {
+            "summary": "A role that may not use the endpoint",
+            "value": {
+                "type": _BASE + "forbidden",
+                "title": "This key's role may not do that",
+                "status": 403,
+                "detail": "The 'planner' role may not do this.",
+            },
+        },
+    },
+}
+
+
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for problem+json answers with these statuses."""
     return {
         status: {
             "model": Problem,
             "description": _DESCRIPTIONS[status],
-            "content": {PROBLEM_MEDIA_TYPE: {}},
+            "content": {PROBLEM_MEDIA_TYPE: {"examples": _EXAMPLES[status]} if status in _EXAMPLES else {}},
             **({"headers": _HEADERS[status]} if status in _HEADERS else {}),
         }
         for status in statuses
