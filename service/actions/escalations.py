@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from service.actions.access import Caller
 from service.actions.assessments import visible_record
 from service.actions.decisions import Recording, checked_request, prepare, record
 from service.actions.documents import escalation_document
@@ -11,6 +12,7 @@ from service.actions.policies import policy_for
 from service.api.schemas.assessments import AssessmentRequest, EscalationRequest
 from service.engine.escalate import escalate
 from service.errors import InvalidRequest
+from service.store.records import AuditStore, StoredRecord
 
 
 def changed_request(
@@ -38,6 +40,12 @@ def changed_request(
     )
 
 
+async def writable_parent(store: AuditStore, parent_id: str, *, caller: Caller) -> StoredRecord:
+    """The decision an escalation follows, if this caller may escalate it: a 404 when it cannot read
+    it, a 403 naming the force when it is another force's."""
+    return await asyncio.to_thread(visible_record, store, parent_id, caller=caller, writing=True)
+
+
 async def escalate_assessment(parent_id: str, change: EscalationRequest, recording: Recording) -> tuple[int, str]:
     """Decide the changed deployment, record it linked to its parent; returns the status and recorded JSON."""
     if change == EscalationRequest():
@@ -45,7 +53,7 @@ async def escalate_assessment(parent_id: str, change: EscalationRequest, recordi
             "Nothing changed: give at least one of flags, markers, clear_flags, clear_markers, risk_level, phase, grade, description.",
             errors=[{"field": "body", "message": "no change given", "code": "nothing_changed"}],
         )
-    parent = await asyncio.to_thread(visible_record, recording.store, parent_id, caller=recording.caller, writing=True)
+    parent = await writable_parent(recording.store, parent_id, caller=recording.caller)
     original = AssessmentRequest.model_validate(parent.request)
     policy = policy_for(recording.registry, original.force)
     screening = parent.response.get("screening", [])

@@ -37,7 +37,7 @@ class InvalidToken(Unauthorized):
     title = "The bearer token is not accepted"
 
     def __init__(self, detail: str) -> None:
-        description = detail.replace('"', "'")
+        description = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "'" for ch in detail)
         super().__init__(detail, headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'})
 
 
@@ -68,7 +68,7 @@ class OidcConfig:
         if settings.oidc_issuer is None or settings.oidc_audience is None:
             return None
         return cls(
-            issuer=settings.oidc_issuer.rstrip("/"),
+            issuer=settings.oidc_issuer,
             audience=settings.oidc_audience,
             algorithms=tuple(settings.algorithms),
             roles_claim=settings.oidc_roles_claim,
@@ -109,6 +109,27 @@ def _values(value: Any) -> list[str]:
     return []
 
 
+# Key types that can verify each accepted algorithm (a shared-secret key never can).
+_KEY_TYPES = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
+
+
+def _printable(text: str, limit: int = 60) -> str:
+    """Untrusted text made safe for a problem detail and a header: printable ASCII, bounded."""
+    cleaned = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
+    return cleaned if len(cleaned) <= limit else cleaned[:limit] + "..."
+
+
+def _usable(jwk: Any, algorithms: tuple[str, ...]) -> bool:
+    """A published key this service may verify with: a signing key of an asymmetric type, whose
+    kid and alg (when given) are strings and whose alg is one the service accepts."""
+    if not isinstance(jwk, dict) or jwk.get("kty") not in ("RSA", "EC", "OKP"):
+        return False
+    if jwk.get("use", "sig") != "sig" or not isinstance(jwk.get("kid", ""), str):
+        return False
+    alg = jwk.get("alg")
+    return alg is None or (isinstance(alg, str) and alg in algorithms)
+
+
 class OidcVerifier:
     """Checks bearer tokens against one issuer and turns them into callers."""
 
@@ -118,13 +139,18 @@ class OidcVerifier:
         self._role_map = dict(config.role_map)
         self._lock = asyncio.Lock()
         self._jwks_uri: str | None = None
-        self._keys: list[jwt.PyJWK] = []
+        self._jwks: list[dict[str, Any]] = []  # the provider's usable keys, as published
+        self._prepared: dict[tuple[int, str], jwt.PyJWK | None] = {}  # (key index, alg) -> key, parsed once
+        self._generation = 0  # fetches completed, so a caller that waited on one does not fetch again
         self._fetched_at: float | None = None  # monotonic time of the last successful fetch
-        self._attempted_at: float | None = None  # monotonic time of the last fetch attempt
+        self._attempted_at: float | None = None  # monotonic time the last fetch attempt ended
         self._last_failure: str | None = None
+        self._background: asyncio.Task[None] | None = None
         self.fetches = 0  # JWKS fetches attempted, for the log and the tests
 
     async def aclose(self) -> None:
+        if self._background is not None:
+            self._background.cancel()
         await self._client.aclose()
 
     async def warm(self) -> None:
@@ -136,12 +162,12 @@ class OidcVerifier:
 
     # Keys
 
-    async def _fetch(self) -> list[jwt.PyJWK]:
+    async def _fetch(self) -> list[dict[str, Any]]:
         if self._jwks_uri is None:
-            response = await self._client.get(self.config.issuer + DISCOVERY_PATH)
+            response = await self._client.get(self.config.issuer.rstrip("/") + DISCOVERY_PATH)
             response.raise_for_status()
             discovery = response.json()
-            if not isinstance(discovery, dict) or str(discovery.get("issuer", "")).rstrip("/") != self.config.issuer:
+            if not isinstance(discovery, dict) or str(discovery.get("issuer", "")).rstrip("/") != self.config.issuer.rstrip("/"):
                 raise ValueError("the discovery document names another issuer")
             jwks_uri = discovery.get("jwks_uri")
             if not isinstance(jwks_uri, str) or not jwks_uri.startswith(("https://", "http://")):
@@ -149,57 +175,93 @@ class OidcVerifier:
             self._jwks_uri = jwks_uri
         response = await self._client.get(self._jwks_uri)
         response.raise_for_status()
-        keys = jwt.PyJWKSet.from_dict(response.json()).keys
-        return [key for key in keys if key._jwk_data.get("use", "sig") == "sig"]
+        document = response.json()
+        if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+            raise ValueError("the JWKS is not an object with a list of keys")
+        return [jwk for jwk in document["keys"] if _usable(jwk, self.config.algorithms)]
 
     async def _refresh(self, *, force: bool) -> bool:
-        """Fetch the JWKS again unless one was attempted within the refresh interval (``force``
-        ignores it); True when the key set changed. Raises IdentityProviderUnavailable when the
-        provider cannot be reached (now, or at the attempt within the interval)."""
+        """Fetch the JWKS again unless a fetch ended within the refresh interval (``force`` ignores
+        it) or completed while this caller waited for the lock; True when there may be new keys.
+        Raises IdentityProviderUnavailable when the provider cannot be reached (now, or at the
+        attempt within the interval)."""
+        generation = self._generation
         async with self._lock:
-            now = time.monotonic()
-            recent = self._attempted_at is not None and now - self._attempted_at < self.config.refresh_seconds
+            if self._generation != generation:  # another caller fetched while this one waited
+                if self._last_failure is not None:
+                    raise IdentityProviderUnavailable(self._last_failure)
+                return True
+            recent = self._attempted_at is not None and time.monotonic() - self._attempted_at < self.config.refresh_seconds
             if recent and not force:
                 if self._last_failure is not None:
                     raise IdentityProviderUnavailable(self._last_failure)
                 return False
-            self._attempted_at = now
             self.fetches += 1
             try:
-                keys = await self._fetch()
-            except (httpx.HTTPError, ValueError, jwt.PyJWKSetError, jwt.PyJWKError) as exc:
+                # One deadline for the whole fetch: a provider that trickles its answer cannot hold the lock.
+                async with asyncio.timeout(2 * self.config.http_timeout_seconds):
+                    keys = await self._fetch()
+            except Exception as exc:  # noqa: BLE001 - whatever the provider answers, callers get a 503, not a 500
+                self._jwks_uri = None  # the discovery document may have moved the keys: read it again next time
                 self._last_failure = f"The identity provider's signing keys could not be fetched ({type(exc).__name__})."
-                logger.warning("JWKS fetch from %s failed: %s", self.config.issuer, exc)
+                logger.warning("JWKS fetch from %s failed: %s", self.config.issuer, _printable(str(exc), 200))
                 raise IdentityProviderUnavailable(self._last_failure) from exc
+            finally:
+                self._attempted_at = time.monotonic()
+                self._generation += 1
             self._last_failure = None
-            before = {key.key_id for key in self._keys}
-            changed = {key.key_id for key in keys} != before or len(keys) != len(self._keys)
-            self._keys = keys
-            self._fetched_at = time.monotonic()
+            changed = keys != self._jwks
             if changed:
-                logger.info("identity provider keys: %s", ", ".join(str(key.key_id) for key in keys))
+                self._jwks = keys
+                self._prepared = {}
+                logger.info("identity provider keys: %s", ", ".join(str(jwk.get("kid", "(no kid)")) for jwk in keys))
+            self._fetched_at = time.monotonic()
             return changed
 
-    def _candidates(self, kid: str | None) -> list[jwt.PyJWK]:
-        if kid is None:
-            return list(self._keys)
-        return [key for key in self._keys if key.key_id == kid]
+    def _refresh_in_background(self) -> None:
+        """Cached keys past their age: fetch again without making this request wait (one at a time)."""
+        if self._background is not None and not self._background.done():
+            return
 
-    async def _keys_for(self, kid: str | None) -> list[jwt.PyJWK]:
-        if self._fetched_at is None:
-            await self._refresh(force=False)
-        elif time.monotonic() - self._fetched_at > self.config.max_age_seconds:
+        async def refresh() -> None:
             try:
                 await self._refresh(force=False)
             except IdentityProviderUnavailable:
                 pass  # keys already cached keep working while the provider is away
-        found = self._candidates(kid)
-        if not found:
-            await self._refresh(force=False)  # a new key id: the provider may have rotated its keys
-            found = self._candidates(kid)
-        if not found:
-            raise InvalidToken("The token is signed by a key the identity provider does not publish.")
+
+        self._background = asyncio.get_running_loop().create_task(refresh())
+
+    def _candidates(self, kid: str | None, algorithm: str) -> list[jwt.PyJWK]:
+        """The cached keys that may have signed a token with this kid (any, without one) and alg."""
+        found = []
+        for index, jwk in enumerate(self._jwks):
+            if kid is not None and jwk.get("kid") != kid:
+                continue
+            if jwk.get("alg", algorithm) != algorithm or _KEY_TYPES.get(algorithm[:2]) != jwk.get("kty"):
+                continue
+            if (index, algorithm) not in self._prepared:
+                try:
+                    self._prepared[(index, algorithm)] = jwt.PyJWK(jwk, algorithm=algorithm)
+                except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError):
+                    self._prepared[(index, algorithm)] = None  # e.g. an EC key of another curve
+            prepared = self._prepared[(index, algorithm)]
+            if prepared is not None:
+                found.append(prepared)
         return found
+
+    def _known(self, kid: str | None) -> bool:
+        return any(jwk.get("kid") == kid for jwk in self._jwks) if kid is not None else bool(self._jwks)
+
+    async def _keys_for(self, kid: str | None, algorithm: str) -> list[jwt.PyJWK]:
+        if self._fetched_at is None:
+            await self._refresh(force=False)
+        elif time.monotonic() - self._fetched_at > self.config.max_age_seconds:
+            self._refresh_in_background()
+        if not self._known(kid):
+            await self._refresh(force=False)  # a new key id: the provider may have rotated its keys
+        if not self._known(kid):
+            raise InvalidToken("The token is signed by a key the identity provider does not publish.")
+        return self._candidates(kid, algorithm)
 
     # Tokens
 
@@ -207,21 +269,20 @@ class OidcVerifier:
         """The caller a token names, or a 401 (InvalidToken) saying what is wrong with it."""
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.DecodeError as exc:
+        except jwt.PyJWTError as exc:
             raise InvalidToken("The bearer token is not a well-formed JWT.") from exc
         algorithm = header.get("alg")
-        if algorithm not in self.config.algorithms:
-            raise InvalidToken(
-                f"The token is signed with {algorithm!r}; this service accepts {', '.join(self.config.algorithms)}."
-            )
+        if not isinstance(algorithm, str) or algorithm not in self.config.algorithms:
+            shown = _printable(algorithm) if isinstance(algorithm, str) else "no algorithm"
+            raise InvalidToken(f"The token is signed with '{shown}'; this service accepts {', '.join(self.config.algorithms)}.")
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
             raise InvalidToken("The token's key id (kid) is not a string.")
-        claims = self._verified(token, await self._keys_for(kid))
+        claims = self._verified(token, await self._keys_for(kid, algorithm))
         if claims is None and kid is None:
             # Without a key id a rotated key shows only as a signature that no cached key verifies.
             if await self._refresh(force=False):
-                claims = self._verified(token, self._candidates(None))
+                claims = self._verified(token, self._candidates(None, algorithm))
         if claims is None:
             raise InvalidToken("The token's signature does not verify with the identity provider's keys.")
         return self._caller(claims)
@@ -260,9 +321,10 @@ class OidcVerifier:
     @staticmethod
     def _when(token: str, claim: str) -> str:
         value = jwt.decode(token, options={"verify_signature": False}).get(claim)
-        if isinstance(value, int | float):
-            return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
-        return "unreadable"
+        try:
+            return datetime.fromtimestamp(float(value), UTC).isoformat().replace("+00:00", "Z")  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError, OSError):
+            return "unreadable"
 
     def _caller(self, claims: dict[str, Any]) -> Caller:
         subject = claims.get("sub")

@@ -9,9 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
 
+from service.actions.access import require_force
 from service.actions.assessments import assess, list_assessments, read_assessment
 from service.actions.documents import compact_document
-from service.actions.escalations import escalate_assessment
+from service.actions.escalations import escalate_assessment, writable_parent
 from service.api.deps import AssessmentReader, Assessor, DecisionPostDep, Escalator, KnownQueryParameters, StoreDep
 from service.api.examples import (
     ASSESSMENT_EXAMPLES,
@@ -94,6 +95,7 @@ async def create_assessment(
     post: DecisionPostDep,
     view: ViewQuery = "full",
 ) -> Response:
+    require_force(caller, body.force)  # before an Idempotency-Key can replay: a caller re-scoped since gets no answer
     answer = await post.answer(caller=caller, endpoint="POST /v1/assessments", body=body, action=lambda run: assess(body, run))
     return render_view(answer, view, compact_document)
 
@@ -158,6 +160,7 @@ async def create_escalation(
     view: ViewQuery = "full",
 ) -> Response:
     endpoint = f"POST /v1/assessments/{assessment_id}/escalations"
+    await writable_parent(post.store, assessment_id, caller=caller)  # before an Idempotency-Key can replay
     answer = await post.answer(
         caller=caller, endpoint=endpoint, body=body, action=lambda run: escalate_assessment(assessment_id, body, run)
     )

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
 
+from service.actions.access import require_force
 from service.actions.candidates import rank_candidates
 from service.actions.documents import compact_candidates
 from service.api.deps import Assessor, DecisionPostDep, KnownQueryParameters
@@ -39,6 +40,7 @@ async def candidates(
     post: DecisionPostDep,
     view: ViewQuery = "full",
 ) -> Response:
+    require_force(caller, body.force)  # before an Idempotency-Key can replay: a caller re-scoped since gets no answer
     answer = await post.answer(
         caller=caller, endpoint="POST /v1/candidates", body=body, action=lambda run: rank_candidates(body, run)
     )
