@@ -39,7 +39,7 @@ import z3
 
 from service.engine.assessment import AssessmentInput, CallInput, Decision, LocationInput, OfficerInput
 from service.engine.citations import SOURCES_DIR, Sources
-from service.engine.decide import UNKNOWN, decide
+from service.engine.decide import UNKNOWN, _abstracted, decide
 from service.engine.files import Problems, validators
 from service.engine.policy import (
     DECISIONS,
@@ -603,10 +603,10 @@ def check_messages(policy: PolicySet) -> PropertyResult:
 
 
 def _all_rules(policy: PolicySet) -> list[Rule]:
-    unique: dict[str, Rule] = {}
+    unique: dict[int, Rule] = {}  # each compiled rule once, however many indexes hold it
     for index in [*policy.rules_for_call.values(), policy.rules_for_unknown]:
         for rule in (*index.static, *(rule for rules in index.by_task.values() for rule in rules)):
-            unique.setdefault(rule.id, rule)
+            unique.setdefault(id(rule), rule)
     return list(unique.values())
 
 
@@ -649,3 +649,31 @@ def report_json(report: ProofReport) -> dict[str, Any]:
             for result in report.properties
         ],
     }
+
+
+def encoded_decision(policy: PolicySet, request: AssessmentInput) -> str:
+    """The decision the encoding gives for a concrete request without a description (for testing
+    that the encoding and decide.py agree)."""
+    call_type = policy.call_types.get(request.call.type)
+    case = _Case(policy, call_type, request.task)
+    facts = case.facts("x")
+    abstracted = _abstracted(policy, request)
+    pinned = [
+        facts.phase == PHASE_ORDER.index(request.call.phase),
+        facts.grade == GRADE_ORDER.index(request.call.grade),
+        facts.risk == RISK_LEVELS.index(request.location.risk_level),
+        facts.setting == SETTINGS.index(request.location.setting),
+        facts.training == TRAINING_STATUSES.index(request.officer.training_status),
+        facts.abstracted == ABSTRACTED.index(abstracted),
+        facts.in_uniform == request.officer.in_uniform,
+        facts.authorised_driver == request.officer.authorised_driver,
+        facts.cycle_trained == request.officer.cycle_trained,
+        *[var == (flag in request.call.flags) for flag, var in facts.flags.items()],
+        *[var == (marker in request.location.markers) for marker, var in facts.markers.items()],
+        *[var == (power in request.officer.designated_powers) for power, var in facts.powers.items()],
+        *_no_described(facts),
+    ]
+    solver = _solver()
+    solver.add(*case.well_formed(facts), *pinned)
+    assert solver.check() == z3.sat
+    return DECISIONS[_value(solver.model(), case.level(facts)).as_long()]
