@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     # How long a request waits on the store (another writer's lock, a connection) before it gives
     # up with a 503 problem: SQLite's busy timeout; PostgreSQL's connect and lock timeouts.
     store_wait_seconds: float = Field(default=5.0, gt=0, le=300, allow_inf_nan=False)
+    # Policy versions (README "Changing a force's policy"): how often each worker reads newly approved
+    # versions from the store, and how far ahead of its effective time a version must be approved.
+    policy_sync_seconds: float = Field(default=5.0, gt=0, le=3600, allow_inf_nan=False)
+    policy_approval_lead_seconds: float = Field(default=60.0, ge=0, le=86_400 * 30, allow_inf_nan=False)
     # OpenID Connect bearer tokens, beside the keys (README "Identity"): off while OIDC_ISSUER is unset.
     oidc_issuer: str | None = None
     oidc_audience: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import uuid
 from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -15,11 +16,12 @@ from fastapi import FastAPI
 
 from service.actions.access import KeyRing
 from service.actions.identity import OidcConfig, OidcVerifier
+from service.actions.versions import VersionBook, activate_due, record_directory_versions
 from service.api.docs import install_docs
 from service.api.middleware import RequestMiddleware
 from service.api.openapi import custom_openapi, operation_id
 from service.api.problems import install_error_handlers
-from service.api.routes import abstractions, assessments, audit, candidates, health, policies
+from service.api.routes import abstractions, assessments, audit, candidates, health, policies, versions
 from service.config import Settings, get_settings
 from service.engine.loader import PolicyLoadError, load_registry
 from service.ops.logs import configure_logging
@@ -31,6 +33,7 @@ from service.store.database import make_engine
 from service.store.idempotency import IdempotencyStore
 from service.store.records import AuditStore
 from service.store.signing import Signer, SigningKeyError, previous_public_keys
+from service.store.versions import VersionStore
 
 logger = logging.getLogger("service")
 WORKER_THREADS = 40
@@ -57,6 +60,10 @@ def audit_signing(settings: Settings) -> Signing:
     else:
         raise SigningKeyError("AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE must be set in production: it signs audit checkpoints")
     return Signing(signer, every=settings.audit_sign_every)
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
 
 
 def _warn_unknown_scopes(settings: Settings, loaded: Iterable[str]) -> None:
@@ -99,6 +106,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.abstractions = AbstractionStore(app.state.store)
         app.state.idempotency = IdempotencyStore(engine)
         app.state.keyring = KeyRing(settings.callers)
+        app.state.versions = VersionStore(app.state.store)
+        app.state.version_book = VersionBook(app.state.versions, settings.schema_dir)
+        record_directory_versions(app.state.registry, settings.policy_dir, app.state.versions, datetime.now(UTC))
+
+        async def sync_versions() -> None:
+            """Hold every approved version, and record each that has taken effect (once across workers)."""
+            refreshed = await asyncio.to_thread(app.state.version_book.refresh, app.state.registry)
+            if refreshed is not None:
+                app.state.registry = refreshed
+            await asyncio.to_thread(activate_due, app.state.registry, app.state.versions, datetime.now(UTC), _new_id)
+
+        async def keep_versions_in_step() -> None:
+            while True:
+                await asyncio.sleep(settings.policy_sync_seconds)
+                try:
+                    await sync_versions()
+                except Exception:  # noqa: BLE001 - the store may be away: the next round tries again
+                    logger.exception("policy version sync failed; retrying in %s s", settings.policy_sync_seconds)
+
+        app.state.sync_versions = sync_versions
+        await sync_versions()
+        syncing = asyncio.get_running_loop().create_task(keep_versions_in_step())
         oidc = OidcConfig.from_settings(settings)
         app.state.oidc = OidcVerifier(oidc) if oidc is not None else None
         if app.state.oidc is not None:
@@ -118,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            syncing.cancel()
             if app.state.oidc is not None:
                 await app.state.oidc.aclose()
             app.state.store.close()
@@ -139,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(candidates.router)
     app.include_router(abstractions.router)
     app.include_router(audit.router)
+    app.include_router(versions.router)
     app.include_router(policies.reload_router)
     app.include_router(policies.router)
     app.include_router(health.router)

@@ -28,6 +28,8 @@ class Permission(StrEnum):
     READ_REPORTS = "read_reports"
     POLICY_IMPACT = "policy_impact"
     RELOAD_POLICY = "reload_policy"
+    PROPOSE_POLICY = "propose_policy"
+    APPROVE_POLICY = "approve_policy"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -50,6 +52,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.READ_ABSTRACTIONS,
             Permission.READ_REPORTS,
             Permission.POLICY_IMPACT,
+            Permission.PROPOSE_POLICY,
         }
     ),
     "auditor": frozenset(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from service.actions.access import Caller, Permission, require_force
 from service.actions.decisions import Recording, checked_request, prepare, record
-from service.actions.policies import policy_for
+from service.actions.policies import call_time, policy_at
 from service.api.schemas.assessments import (
     AssessmentPage,
     AssessmentQuery,
@@ -21,7 +21,8 @@ from service.store.records import AuditStore, RecordFilter, StoredRecord, decode
 async def assess(body: AssessmentRequest, recording: Recording) -> tuple[int, str]:
     """Decide and record one assessment; returns the status and the JSON body that was recorded."""
     require_force(recording.caller, body.force)
-    policy = policy_for(recording.registry, body.force, field="force")
+    when = call_time(body.call.received_at, recording.now)
+    policy = policy_at(recording.registry, body.force, when, field="force")
     decision = decide(policy, checked_request(policy, body), now=recording.now)
     prepared = prepare(body, decision, policy=policy, recording=recording)
     return await record(recording, [prepared], answer=prepared.answer)

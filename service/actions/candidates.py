@@ -10,7 +10,7 @@ import pydantic_core
 from service.actions.access import require_force
 from service.actions.decisions import Prepared, Recording, checked_request, prepare, record
 from service.actions.documents import to_json
-from service.actions.policies import policy_for
+from service.actions.policies import call_time, policy_at
 from service.api.schemas.assessments import AssessmentRequest
 from service.api.schemas.candidates import CandidatesRequest
 from service.engine.assessment import Decision
@@ -95,7 +95,8 @@ def _decide_and_rank(body: CandidatesRequest, recording: Recording) -> tuple[lis
                 }
             ],
         )
-    policy = policy_for(recording.registry, body.force, field="force")
+    when = call_time(body.call.received_at, recording.now)
+    policy = policy_at(recording.registry, body.force, when, field="force")
     candidates_id = recording.new_id()
     decided = []
     for index, officer in enumerate(body.officers):

@@ -8,7 +8,7 @@ from service.actions.access import Caller
 from service.actions.assessments import visible_record
 from service.actions.decisions import Recording, checked_request, prepare, record
 from service.actions.documents import escalation_document
-from service.actions.policies import policy_for
+from service.actions.policies import policy_at
 from service.api.schemas.assessments import AssessmentRequest, EscalationRequest
 from service.engine.escalate import escalate
 from service.errors import InvalidRequest
@@ -55,7 +55,8 @@ async def escalate_assessment(parent_id: str, change: EscalationRequest, recordi
         )
     parent = await writable_parent(recording.store, parent_id, caller=recording.caller)
     original = AssessmentRequest.model_validate(parent.request)
-    policy = policy_for(recording.registry, original.force)
+    # The call is the same: the version in force when it was received decides it again.
+    policy = policy_at(recording.registry, original.force, original.call.received_at or parent.recorded_at)
     screening = parent.response.get("screening", [])
     carried_flags = {flag for hit in screening for flag in hit["adds_flags"]}
     carried_markers = {marker for hit in screening for marker in hit["adds_markers"]}

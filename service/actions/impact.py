@@ -6,7 +6,8 @@ import json
 import shutil
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -25,8 +26,9 @@ from service.store.records import AuditStore
 EXAMPLES_PER_TRANSITION = 5
 
 
-def candidate_registry(policy_dir: Path, schema_dir: Path, files: dict[str, dict[str, Any]]) -> PolicyRegistry:
-    """The current policy directory overlaid with candidate files, loaded as start-up would load it."""
+@contextmanager
+def overlaid(policy_dir: Path, files: dict[str, dict[str, Any]]) -> Iterator[Path]:
+    """A temporary copy of the policy directory with candidate files written over it."""
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "policy_data"
         shutil.copytree(policy_dir, target)
@@ -39,16 +41,27 @@ def candidate_registry(policy_dir: Path, schema_dir: Path, files: dict[str, dict
                 )
             (target / path.parts[0]).mkdir(exist_ok=True)
             (target / path.parts[0] / path.parts[1]).write_text(json.dumps(content), encoding="utf-8")
-        try:
-            return load_registry(target, schema_dir)
-        except PolicyLoadError as exc:
-            raise InvalidRequest(
-                "The candidate policy is not valid.",
-                errors=[
-                    {"field": "files", "message": problem.replace(str(target.parent) + "/", ""), "code": "invalid_policy"}
-                    for problem in exc.problems
-                ],
-            ) from exc
+        yield target
+
+
+def load_candidate(target: Path, schema_dir: Path) -> PolicyRegistry:
+    """An overlaid directory loaded as start-up would load it, or a 422 naming every problem."""
+    try:
+        return load_registry(target, schema_dir)
+    except PolicyLoadError as exc:
+        raise InvalidRequest(
+            "The candidate policy is not valid.",
+            errors=[
+                {"field": "files", "message": problem.replace(str(target.parent) + "/", ""), "code": "invalid_policy"}
+                for problem in exc.problems
+            ],
+        ) from exc
+
+
+def candidate_registry(policy_dir: Path, schema_dir: Path, files: dict[str, dict[str, Any]]) -> PolicyRegistry:
+    """The current policy directory overlaid with candidate files, loaded as start-up would load it."""
+    with overlaid(policy_dir, files) as target:
+        return load_candidate(target, schema_dir)
 
 
 def replay(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from service.actions.access import Caller
@@ -21,7 +21,7 @@ from service.api.schemas.policies import (
 )
 from service.engine.loader import PolicyLoadError, load_registry
 from service.engine.policy import PolicyRegistry, PolicySet
-from service.errors import NotFound, PolicyRejected, ReloadWouldRemoveForce
+from service.errors import InvalidRequest, NotFound, PolicyRejected, ReloadWouldRemoveForce
 
 
 def policy_for(registry: PolicyRegistry, force: str, *, field: str | None = None) -> PolicySet:
@@ -34,6 +34,32 @@ def policy_for(registry: PolicyRegistry, force: str, *, field: str | None = None
         )
         raise NotFound(f"No policy set for force '{force}'. Known forces: {known}.", errors=errors)
     return policy
+
+
+# How far from now a call's received_at may be: a CAD queue replayed after an outage, or clocks a little apart.
+RECEIVED_BEFORE = timedelta(days=7)
+RECEIVED_AFTER = timedelta(minutes=5)
+
+
+def call_time(received_at: datetime | None, now: datetime, *, field: str = "call.received_at") -> datetime:
+    """When the call was received, the time that picks the policy version: now, or a time near it (else a 422)."""
+    if received_at is None:
+        return now
+    when = received_at if received_at.tzinfo is not None else received_at.replace(tzinfo=UTC)
+    if not now - RECEIVED_BEFORE <= when <= now + RECEIVED_AFTER:
+        raise InvalidRequest(
+            "call.received_at must lie within 7 days before now and 5 minutes after.",
+            errors=[
+                {"field": field, "message": "outside 7 days before now to 5 minutes after", "code": "received_at_out_of_window"}
+            ],
+        )
+    return when
+
+
+def policy_at(registry: PolicyRegistry, force: str, when: datetime, *, field: str | None = None) -> PolicySet:
+    """The force's policy version in force at ``when``, or a 404 problem naming the known forces."""
+    policy = registry.at(force, when)
+    return policy if policy is not None else policy_for(registry, force, field=field)
 
 
 def within_scope(policy: PolicySet, caller: Caller) -> PolicySet:
@@ -154,7 +180,7 @@ def reload_policy(
     changed = sorted(
         force
         for force, policy in registry.sets.items()
-        if (before := current.get(force)) is not None and before.digest != policy.digest
+        if (before := current.sets.get(force)) is not None and before.digest != policy.digest
     )
     answer = PolicyReloadOut(
         policies={force: policy.digest for force, policy in sorted(registry.sets.items())},

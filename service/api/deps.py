@@ -154,6 +154,8 @@ AbstractionReader = Annotated[Caller, Depends(require(Permission.READ_ABSTRACTIO
 ReportReader = Annotated[Caller, Depends(require(Permission.READ_REPORTS))]
 ImpactAnalyst = Annotated[Caller, Depends(require(Permission.POLICY_IMPACT))]
 PolicyReloader = Annotated[Caller, Depends(require(Permission.RELOAD_POLICY))]
+PolicyProposer = Annotated[Caller, Depends(require(Permission.PROPOSE_POLICY))]
+PolicyApprover = Annotated[Caller, Depends(require(Permission.APPROVE_POLICY))]
 AbstractionStoreDep = Annotated[AbstractionStore, Depends(get_abstraction_store)]
 IdempotencyKeyHeader = Annotated[
     str | None,

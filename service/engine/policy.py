@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import Any
 
 from service.engine.screening import Screener
@@ -220,12 +221,63 @@ class PolicySet:
 
 
 @dataclass(frozen=True, slots=True)
+class Version:
+    """One version of a force's policy and when it decides: from ``effective_from`` (None: the version
+    from the policy directory, in force until an approved version takes over) until ``effective_to``."""
+
+    policy: PolicySet
+    effective_from: datetime | None = None
+    effective_to: datetime | None = None
+
+    def in_force(self, when: datetime) -> bool:
+        started = self.effective_from is None or self.effective_from <= when
+        return started and (self.effective_to is None or when < self.effective_to)
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyRegistry:
-    """Every force policy set loaded from one policy directory."""
+    """Every force policy set loaded from one policy directory, and the approved versions of each
+    force (``versions``, each force's sorted by when it takes effect)."""
 
     sets: Mapping[str, PolicySet]
     documents: Mapping[str, Document]
     digest: str
+    versions: Mapping[str, tuple[Version, ...]] = field(default_factory=dict)
 
     def get(self, force: str) -> PolicySet | None:
-        return self.sets.get(force)
+        """The force's version in force now."""
+        return self.at(force, datetime.now(UTC))
+
+    def at(self, force: str, when: datetime) -> PolicySet | None:
+        """The force's version in force at ``when``: the approved version that took effect last, else the
+        policy directory's."""
+        chosen = self.sets.get(force)
+        latest: datetime | None = None
+        for version in self.versions.get(force, ()):
+            if (
+                version.effective_from is not None
+                and version.in_force(when)
+                and (latest is None or version.effective_from >= latest)
+            ):
+                chosen, latest = version.policy, version.effective_from
+        return chosen
+
+    def by_digest(self, digest: str) -> PolicySet | None:
+        """A version held in memory by its digest (the policy directory's or an approved one)."""
+        for policy in self.sets.values():
+            if policy.digest == digest:
+                return policy
+        for versions in self.versions.values():
+            for version in versions:
+                if version.policy.digest == digest:
+                    return version.policy
+        return None
+
+    def with_versions(self, versions: Mapping[str, tuple[Version, ...]]) -> PolicyRegistry:
+        """This registry with these approved versions (sorted by when they take effect)."""
+        ordered = {
+            force: tuple(sorted(entries, key=lambda v: v.effective_from or datetime.min.replace(tzinfo=UTC)))
+            for force, entries in versions.items()
+            if force in self.sets
+        }
+        return replace(self, versions=MappingProxyType(ordered))

@@ -183,6 +183,36 @@ class IdempotencyKey(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class PolicyVersionRow(SQLModel, table=True):
+    """A version of a force's policy: the policy directory's, or one uploaded as a candidate,
+    approved by a second person, in force from ``effective_from``. ``bundle`` holds every file its
+    digest covers, so the version stays loadable after the directory has moved on."""
+
+    __tablename__ = "policy_version"
+    __table_args__ = (Index("ix_policy_version_force", "force", "effective_from"),)
+
+    digest: str = Field(max_length=80, primary_key=True)
+    force: str = Field(max_length=64)
+    version: str = Field(max_length=64)
+    source: str = Field(max_length=16)  # "directory" or "upload"
+    status: str = Field(max_length=16)  # "candidate", "approved" (uploads); "directory"
+    effective_from: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    effective_to: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    bundle: str = Field(sa_column=Column(Text, nullable=False))
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    proof: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    impact: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    changed_rules: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    uploaded_by: str | None = Field(default=None, max_length=32)
+    uploaded_subject: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    uploaded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    approved_by: str | None = Field(default=None, max_length=32)
+    approved_subject: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    approved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    activated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    retired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
 # The tables as SQLAlchemy Core objects, for the store's queries.
 audit_records: Table = SQLModel.metadata.tables["audit_record"]
 chain_head: Table = SQLModel.metadata.tables["chain_head"]
@@ -191,3 +221,4 @@ audit_signatures: Table = SQLModel.metadata.tables["audit_signature"]
 audit_checkpoints: Table = SQLModel.metadata.tables["audit_checkpoint"]
 abstractions: Table = SQLModel.metadata.tables["abstraction"]
 idempotency_keys: Table = SQLModel.metadata.tables["idempotency_key"]
+policy_versions: Table = SQLModel.metadata.tables["policy_version"]

@@ -20,6 +20,7 @@ from service.actions.policies import (
     task_entries,
     within_scope,
 )
+from service.actions.versions import record_directory_versions
 from service.api.deps import (
     AnyRole,
     BrowserMatrixReader,
@@ -83,6 +84,8 @@ def reload(
     )
     for force in (*answer.changed, *answer.added, *answer.removed):
         require_force(caller, force)  # a caller of some forces cannot change what another force's calls are decided by
+    loaded = loaded.with_versions(registry.versions)  # approved versions stay; only the directory's change
+    record_directory_versions(loaded, settings.policy_dir, request.app.state.versions, datetime.now(UTC))
     request.app.state.registry = loaded  # one reference swap: requests in flight keep the set they started with
     request.app.state.metrics.policy_loaded(loaded, today=datetime.now(UTC).date())
     return answer

@@ -29,6 +29,7 @@ from service.api.schemas.common import (
     Strict,
     Task,
     TrainingStatus,
+    WireDatetime,
 )
 from service.engine.assessment import AssessmentInput, CallInput, LocationInput, OfficerInput
 
@@ -43,6 +44,11 @@ class CallIn(Strict):
     flags: list[Flag] = Field(default_factory=list, max_length=10)
     description: FreeText | None = Field(
         default=None, max_length=4000, description="The call handler's narrative; screened for risk words."
+    )
+    received_at: WireDatetime | None = Field(
+        default=None,
+        description="When the call was received (default: now). The policy version in force at that time decides it; "
+        "at most 7 days before now and 5 minutes after.",
     )
 
 

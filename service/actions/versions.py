@@ -1,0 +1,456 @@
+"""Policy versions: upload a candidate, approve it with a second pair of eyes, let it take effect at
+its time on every worker, list them, and explain an old decision with the version that made it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from service.actions.access import Caller, require_force
+from service.actions.assessments import visible_record
+from service.actions.documents import decision_document, to_json
+from service.actions.impact import load_candidate, overlaid, replay
+from service.api.schemas.assessments import AssessmentRequest
+from service.api.schemas.versions import ExplanationOut, VersionApproval, VersionOut, VersionUpload
+from service.engine.bundles import bundle_of, load_bundle
+from service.engine.decide import decide
+from service.engine.loader import PolicyLoadError
+from service.engine.policy import PolicyRegistry, PolicySet, Version
+from service.engine.proofs import prove, report_json, source_texts
+from service.errors import Forbidden, InvalidRequest, NotFound, ServiceError
+from service.store.chain import NewEntry
+from service.store.records import AuditStore
+from service.store.versions import VersionStore
+
+logger = logging.getLogger("service.policy")
+
+SERVICE_ACTOR = {
+    "caller_role": "service",
+    "caller_key_id": "service",
+    "caller_subject": None,
+    "caller_client_id": None,
+    "caller_scope": "*",
+}
+
+
+class SelfApproval(Forbidden):
+    slug = "self-approval"
+    title = "A candidate cannot be approved by the person who uploaded it"
+
+
+class ApprovalRefused(ServiceError):
+    status_code = 409
+    slug = "approval-refused"
+    title = "The candidate cannot be approved"
+
+
+@dataclass(frozen=True, slots=True)
+class Governance:
+    """What the version actions need besides their input."""
+
+    versions: VersionStore
+    store: AuditStore
+    policy_dir: Path
+    schema_dir: Path
+    approval_lead: timedelta
+    now: datetime
+
+
+def _entry(
+    kind: str,
+    policy_id: str,
+    version: str,
+    digest: str,
+    actor: dict[str, Any],
+    request: Any,
+    response: Any,
+    now: datetime,
+    new_id: Callable[[], str],
+) -> NewEntry:
+    return NewEntry(
+        id=new_id(),
+        kind=kind,
+        recorded_at=now,
+        force=policy_id,
+        policy_id=policy_id,
+        policy_version=version,
+        policy_digest=digest,
+        request_json=json.dumps(request, sort_keys=True, default=str),
+        response_json=json.dumps(response, sort_keys=True, default=str),
+        **actor,
+    )
+
+
+def _rules_by_id(text: str | None) -> dict[str, str]:
+    if text is None:
+        return {}
+    return {rule["id"]: json.dumps(rule, sort_keys=True) for rule in json.loads(text).get("rules", [])}
+
+
+def changed_rules(before: dict[str, str], after: dict[str, str], force: str) -> list[str]:
+    """Ids of the force's rules added, removed or changed between two bundles."""
+    old, new = _rules_by_id(before.get(f"{force}/rules.json")), _rules_by_id(after.get(f"{force}/rules.json"))
+    return sorted(rule_id for rule_id in old.keys() | new.keys() if old.get(rule_id) != new.get(rule_id))
+
+
+# --- upload -------------------------------------------------------------------------------------------
+
+
+def upload_version(
+    current: PolicySet, body: VersionUpload, *, caller: Caller, governance: Governance, new_id: Callable[[], str]
+) -> VersionOut:
+    """Validate, prove and replay a candidate version, and keep it (with its upload entry) for approval."""
+    force, now = current.id, governance.now
+    require_force(caller, force)
+    outside = sorted(name for name in body.files if not name.startswith(f"{force}/"))
+    if outside:
+        raise InvalidRequest(
+            f"A version of {force} changes only {force}'s own files.",
+            errors=[
+                {"field": f"files.{name}", "message": f"not a file of {force}", "code": "not_this_force"} for name in outside
+            ],
+        )
+    if body.effective_from <= now:
+        raise InvalidRequest(
+            "effective_from must be in the future: a version takes effect after it is approved.",
+            errors=[{"field": "effective_from", "message": "not after now", "code": "effective_not_future"}],
+        )
+    if body.effective_to is not None and body.effective_to <= body.effective_from:
+        raise InvalidRequest(
+            "effective_to must be after effective_from.",
+            errors=[{"field": "effective_to", "message": "not after effective_from", "code": "window_order"}],
+        )
+    with overlaid(governance.policy_dir, body.files) as target:
+        candidate = load_candidate(target, governance.schema_dir).sets[force]
+        bundle = bundle_of(target, force)
+        report = prove(candidate, source_texts(target, governance.schema_dir))
+    before = bundle_of(governance.policy_dir, force)
+    changed = changed_rules(before, bundle, force)
+    records = governance.store.decisions_for_replay(
+        force=force, recorded_from=now - timedelta(days=body.impact_days), recorded_to=None, limit=10_000
+    )
+    impact = replay(current, candidate, records, limit=10_000)
+    proof = report_json(report)
+    row = {
+        "digest": candidate.digest,
+        "force": force,
+        "version": candidate.version,
+        "source": "upload",
+        "status": "candidate",
+        "effective_from": body.effective_from,
+        "effective_to": body.effective_to,
+        "bundle": json.dumps(bundle, sort_keys=True),
+        "note": body.note,
+        "proof": json.dumps(proof),
+        "impact": impact.model_dump_json(),
+        "changed_rules": json.dumps(changed),
+        "uploaded_by": caller.key_id,
+        "uploaded_subject": caller.subject,
+        "uploaded_at": now,
+    }
+    entry = _entry(
+        "policy_upload",
+        force,
+        candidate.version,
+        candidate.digest,
+        dict(caller.audit_fields()),
+        {
+            "files": sorted(body.files),
+            "effective_from": body.effective_from,
+            "effective_to": body.effective_to,
+            "note": body.note,
+        },
+        {"status": "candidate", "proof_holds": report.holds, "changed_rules": changed, "impact_changed": impact.changed},
+        now,
+        new_id,
+    )
+    governance.versions.add_candidate(row, entry)
+    logger.info("policy candidate %s for %s uploaded (proofs %s)", candidate.digest, force, "hold" if report.holds else "fail")
+    stored = governance.versions.get(candidate.digest)
+    assert stored is not None
+    return version_out(stored, state="candidate")
+
+
+# --- approval -----------------------------------------------------------------------------------------
+
+
+def approve_version(
+    force: str, digest: str, body: VersionApproval, *, caller: Caller, governance: Governance, new_id: Callable[[], str]
+) -> VersionOut:
+    """A second person with the admin role approves a candidate whose proofs hold, ahead of its time."""
+    row = governance.versions.get(digest)
+    if row is None or row["force"] != force:
+        raise NotFound(f"No version {digest} of {force}.")
+    require_force(caller, force)
+    if row["status"] != "candidate":
+        raise ApprovalRefused(
+            f"Version {digest} is not a candidate (it is {row['status']}).",
+            errors=[{"field": "digest", "message": f"the version is {row['status']}", "code": "not_a_candidate"}],
+        )
+    if row["uploaded_by"] == caller.key_id:
+        raise SelfApproval(
+            "The person who uploaded a candidate cannot approve it: another administrator must.",
+            errors=[{"field": "digest", "message": "uploaded by this caller", "code": "self_approval"}],
+        )
+    proof = json.loads(row["proof"] or "{}")
+    if not proof.get("holds"):
+        failures = [
+            {
+                "field": "proof." + result["name"],
+                "message": "; ".join(
+                    [
+                        f"rule(s) {', '.join(c['rule_ids'])}: {c['explanation']}; counterexample request {json.dumps(c['request'])}"
+                        for c in result["counterexamples"][:3]
+                    ]
+                    + result["unproved"][:3]
+                ),
+                "code": "proof_failed",
+            }
+            for result in proof.get("properties", [])
+            if not result["holds"]
+        ]
+        raise ApprovalRefused(
+            f"The candidate's proofs do not hold ({', '.join(f['field'].removeprefix('proof.') for f in failures)}); fix the rules and upload it again.",
+            errors=failures or [{"field": "proof", "message": "no proof recorded", "code": "proof_failed"}],
+        )
+    earliest = governance.now + governance.approval_lead
+    if row["effective_from"] < earliest:
+        raise ApprovalRefused(
+            f"The candidate takes effect at {row['effective_from'].isoformat()}, too soon for every worker to hold it: "
+            f"approve it at least {int(governance.approval_lead.total_seconds())} s ahead, or upload it with a later effective_from.",
+            errors=[{"field": "effective_from", "message": "too soon after approval", "code": "effective_too_soon"}],
+        )
+    changes = {
+        "status": "approved",
+        "approved_by": caller.key_id,
+        "approved_subject": caller.subject,
+        "approved_at": governance.now,
+    }
+    entry = _entry(
+        "policy_approve",
+        force,
+        row["version"],
+        digest,
+        dict(caller.audit_fields()),
+        {"digest": digest, "note": body.note, "uploaded_by": row["uploaded_by"]},
+        {"status": "approved", "effective_from": row["effective_from"], "effective_to": row["effective_to"]},
+        governance.now,
+        new_id,
+    )
+    if not governance.versions.approve(digest, changes=changes, entry=entry, now=governance.now):
+        raise ApprovalRefused(
+            f"Version {digest} was approved by someone else first.",
+            errors=[{"field": "digest", "message": "already approved", "code": "not_a_candidate"}],
+        )
+    logger.info("policy version %s for %s approved, effective %s", digest, force, row["effective_from"])
+    stored = governance.versions.get(digest)
+    assert stored is not None
+    return version_out(stored, state="approved")
+
+
+# --- reading --------------------------------------------------------------------------------------------
+
+
+def state_of(row: dict[str, Any], registry: PolicyRegistry, now: datetime) -> str:
+    if row["status"] == "candidate":
+        return "candidate"
+    current = registry.at(row["force"], now)
+    if current is not None and current.digest == row["digest"]:
+        return "active"
+    if row["status"] == "approved" and row["effective_from"] is not None and row["effective_from"] > now:
+        return "approved"
+    return "retired"
+
+
+def version_out(row: dict[str, Any], *, state: str) -> VersionOut:
+    return VersionOut.model_validate(
+        {
+            **row,
+            "state": state,
+            "changed_rules": json.loads(row["changed_rules"] or "[]"),
+            "proof": json.loads(row["proof"]) if row["proof"] else None,
+            "impact": json.loads(row["impact"]) if row["impact"] else None,
+        }
+    )
+
+
+def list_versions(
+    force: str, *, caller: Caller, versions: VersionStore, registry: PolicyRegistry, now: datetime
+) -> list[VersionOut]:
+    if not caller.acts_for(force) or force not in registry.sets:
+        raise NotFound(f"No policy set for force '{force}' among the forces this caller acts for ({caller.scope or 'none'}).")
+    return [version_out(row, state=state_of(row, registry, now)) for row in versions.for_force(force)]
+
+
+# --- keeping every worker's registry in step ---------------------------------------------------------
+
+
+def record_directory_versions(registry: PolicyRegistry, policy_dir: Path, versions: VersionStore, now: datetime) -> None:
+    """Keep each of the policy directory's versions in the store, so that it stays loadable by its digest."""
+    for force, policy in registry.sets.items():
+        versions.record_directory(
+            {
+                "digest": policy.digest,
+                "force": force,
+                "version": policy.version,
+                "source": "directory",
+                "status": "directory",
+                "effective_from": None,
+                "bundle": json.dumps(bundle_of(policy_dir, force), sort_keys=True),
+                "uploaded_at": now,
+                "activated_at": now,
+            }
+        )
+
+
+class VersionBook:
+    """The approved versions this worker holds, loaded once each from their bundles."""
+
+    def __init__(self, versions: VersionStore, schema_dir: Path) -> None:
+        self.versions = versions
+        self.schema_dir = schema_dir
+        self.loaded: dict[str, Version] = {}
+
+    def refresh(self, registry: PolicyRegistry) -> PolicyRegistry | None:
+        """A registry with the store's approved versions, or None when this worker already holds them all."""
+        digests = self.versions.approved_digests()
+        if digests == set(self.loaded) and all(
+            self.loaded[d] in registry.versions.get(self.loaded[d].policy.id, ()) for d in digests
+        ):
+            return None
+        for row in self.versions.approved():
+            if row["digest"] in self.loaded:
+                continue
+            try:
+                policy = load_bundle(json.loads(row["bundle"]), row["force"], self.schema_dir)
+            except PolicyLoadError as exc:  # never expected: it loaded when uploaded; logged, and the rest still load
+                logger.error("approved version %s of %s does not load: %s", row["digest"], row["force"], exc.problems[:3])
+                continue
+            self.loaded[row["digest"]] = Version(policy, row["effective_from"], row["effective_to"])
+        for digest in set(self.loaded) - digests:
+            del self.loaded[digest]
+        by_force: dict[str, list[Version]] = {}
+        for version in self.loaded.values():
+            by_force.setdefault(version.policy.id, []).append(version)
+        return registry.with_versions({force: tuple(entries) for force, entries in by_force.items()})
+
+    def policy(self, digest: str, registry: PolicyRegistry) -> PolicySet | None:
+        """Any version that ever decided, by digest: held in memory, or rebuilt from its stored bundle."""
+        held = registry.by_digest(digest)
+        if held is not None:
+            return held
+        row = self.versions.get(digest, with_bundle=True)
+        if row is None:
+            return None
+        return load_bundle(json.loads(row["bundle"]), row["force"], self.schema_dir)
+
+
+def activate_due(registry: PolicyRegistry, versions: VersionStore, now: datetime, new_id: Callable[[], str]) -> list[str]:
+    """Record, once across all workers, each approved version that has taken effect and the one it retired."""
+    activated = []
+    for force in registry.sets:
+        current = registry.at(force, now)
+        if current is None:
+            continue
+        row = versions.get(current.digest)
+        if row is None or row["activated_at"] is not None:
+            continue
+        started = row["effective_from"] or now
+        previous = registry.at(force, started - timedelta(microseconds=1))
+        previous_digest = previous.digest if previous is not None and previous.digest != current.digest else None
+        entries = [
+            _entry(
+                "policy_activate",
+                force,
+                current.version,
+                current.digest,
+                SERVICE_ACTOR,
+                {"effective_from": started},
+                {"state": "active"},
+                now,
+                new_id,
+            )
+        ]
+        if previous is not None and previous_digest is not None:
+            entries.append(
+                _entry(
+                    "policy_retire",
+                    force,
+                    previous.version,
+                    previous.digest,
+                    SERVICE_ACTOR,
+                    {"superseded_by": current.digest},
+                    {"state": "retired"},
+                    now,
+                    new_id,
+                )
+            )
+        if versions.activate(current.digest, previous=previous_digest, entries=entries, now=now):
+            logger.info("policy version %s for %s took effect", current.digest, force)
+            activated.append(current.digest)
+    return activated
+
+
+# --- explanation ----------------------------------------------------------------------------------------
+
+
+def _differences(recorded: Any, redecided: Any, path: str = "") -> list[str]:
+    if isinstance(recorded, dict) and isinstance(redecided, dict):
+        found = []
+        for key in sorted(recorded.keys() | redecided.keys()):
+            found += _differences(recorded.get(key), redecided.get(key), f"{path}.{key}" if path else key)
+        return found
+    if isinstance(recorded, list) and isinstance(redecided, list) and len(recorded) == len(redecided):
+        return [d for n, (a, b) in enumerate(zip(recorded, redecided, strict=True)) for d in _differences(a, b, f"{path}[{n}]")]
+    return [] if recorded == redecided else [path or "answer"]
+
+
+def explain(
+    assessment_id: str, *, caller: Caller, store: AuditStore, book: VersionBook, registry: PolicyRegistry, now: datetime
+) -> ExplanationOut:
+    """Decide the recorded request again with the exact version that decided it, and compare."""
+    stored = visible_record(store, assessment_id, caller=caller)
+    digest = stored.response["policy"]["digest"]
+    policy = book.policy(digest, registry)
+    if policy is None:
+        raise NotFound(f"The version {digest} that decided '{assessment_id}' is not held; it cannot be decided again.")
+    request = AssessmentRequest.model_validate(stored.request)
+    decision = decide(policy, request.to_engine(), now=stored.recorded_at)
+    recorded = stored.response
+    redecided = json.loads(
+        to_json(
+            decision_document(
+                decision,
+                assessment_id=stored.id,
+                officer_id=request.officer.id,
+                call_reference=request.call.reference,
+                abstraction_id=recorded.get("abstraction_id"),
+                candidates_id=recorded.get("candidates_id"),
+                escalation=recorded.get("escalation"),
+            )
+        )
+    )
+    differences = _differences(recorded, redecided)
+    rows = book.versions.get(digest)
+    return ExplanationOut(
+        assessment_id=stored.id,
+        kind=stored.kind,
+        recorded_at=stored.recorded_at,
+        policy_id=policy.id,
+        policy_version=policy.version,
+        policy_digest=digest,
+        version_state=state_of(rows, registry, now) if rows is not None else None,
+        matches=not differences,
+        differences=differences,
+        recorded_decision=recorded["decision"],
+        redecided_decision=decision.decision,
+    )
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,105 @@
+"""Policy versions in the store: each change of state committed with its audit-chain entry."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from service.errors import Conflict, StoreUnavailable
+from service.store.chain import NewEntry, append_in
+from service.store.records import AuditStore
+from service.store.tables import policy_versions
+
+_versions = policy_versions
+_SUMMARY = [column for column in _versions.c if column.name != "bundle"]
+
+
+class VersionStore:
+    """Reads and changes policy versions; uploads, approvals, activations and retirements are chain entries."""
+
+    def __init__(self, audit: AuditStore) -> None:
+        self.audit = audit
+        self.engine: Engine = audit.engine
+
+    def _read(self, query: Any) -> list[dict[str, Any]]:
+        try:
+            with self.engine.connect() as connection:
+                return [dict(row._mapping) for row in connection.execute(query)]
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable("The policy versions cannot be read at the moment.") from exc
+
+    def get(self, digest: str, *, with_bundle: bool = False) -> dict[str, Any] | None:
+        columns = list(_versions.c) if with_bundle else _SUMMARY
+        rows = self._read(select(*columns).where(_versions.c.digest == digest))
+        return rows[0] if rows else None
+
+    def for_force(self, force: str) -> list[dict[str, Any]]:
+        return self._read(select(*_SUMMARY).where(_versions.c.force == force).order_by(_versions.c.uploaded_at))
+
+    def approved_digests(self) -> set[str]:
+        return {row["digest"] for row in self._read(select(_versions.c.digest).where(_versions.c.status == "approved"))}
+
+    def approved(self) -> list[dict[str, Any]]:
+        return self._read(select(_versions).where(_versions.c.status == "approved"))
+
+    def record_directory(self, row: dict[str, Any]) -> bool:
+        """Keep the policy directory's version (once per digest); True when it was new."""
+        try:
+            with self.engine.begin() as connection:
+                if connection.execute(select(_versions.c.digest).where(_versions.c.digest == row["digest"])).first():
+                    return False
+                connection.execute(insert(_versions).values(**row))
+                return True
+        except IntegrityError:
+            return False  # another worker recorded it first
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable("The policy version could not be recorded.") from exc
+
+    def add_candidate(self, row: dict[str, Any], entry: NewEntry) -> None:
+        """Store an uploaded candidate and its upload entry together."""
+        if self.get(row["digest"]) is not None:
+            raise Conflict(
+                f"Version {row['digest']} is already held (the same files were uploaded before, or are the policy directory's).",
+                errors=[{"field": "files", "message": "these files make a version already held", "code": "version_exists"}],
+            )
+        self.audit.append(replace(entry, side_rows=(("policy_version", row),)))
+
+    def approve(self, digest: str, *, changes: dict[str, Any], entry: NewEntry, now: datetime) -> bool:
+        """Mark a candidate approved, with its entry, in one transaction; False when it is no longer a candidate."""
+        try:
+            with self.engine.begin() as connection:
+                changed = connection.execute(
+                    update(_versions).where(_versions.c.digest == digest, _versions.c.status == "candidate").values(**changes)
+                ).rowcount
+                if not changed:
+                    return False
+                append_in(connection, [entry], now=now, signing=self.audit.signing)
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable("The approval could not be recorded; the candidate is unchanged.") from exc
+        return True
+
+    def activate(self, digest: str, *, previous: str | None, entries: list[NewEntry], now: datetime) -> bool:
+        """Record that a version took effect (and the one before it was retired), once, with the entries."""
+        try:
+            with self.engine.begin() as connection:
+                changed = connection.execute(
+                    update(_versions)
+                    .where(_versions.c.digest == digest, _versions.c.activated_at.is_(None))
+                    .values(activated_at=now)
+                ).rowcount
+                if not changed:
+                    return False
+                if previous is not None:
+                    connection.execute(
+                        update(_versions)
+                        .where(_versions.c.digest == previous, _versions.c.retired_at.is_(None))
+                        .values(retired_at=now)
+                    )
+                append_in(connection, entries, now=now, signing=self.audit.signing)
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable("The activation could not be recorded.") from exc
+        return True
