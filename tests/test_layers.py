@@ -64,7 +64,7 @@ RULES = (
 # fmt: on
 
 # What may sit at the top of service/: these modules, and these packages (the layers).
-TOP_MODULES = frozenset({"__init__.py", "main.py", "config.py", "errors.py"})
+TOP_MODULES = frozenset({"__init__.py", "__main__.py", "main.py", "config.py", "errors.py"})
 TOP_PACKAGES = frozenset({"engine", "store", "actions", "api", "ops", "cli"})
 
 

@@ -25,9 +25,10 @@ _REPLAYED = {"idempotency_key_reused": "an Idempotency-Key already used by this 
 # The refusals of input the schema lets through, per operation: each depends on the service's state or on
 # policy data, or on other fields, where JSON Schema cannot say it. A 422 for schema-valid input names one of
 # these codes in `errors` (published as `x-refusals`, and tested so by the contract fuzz test).
+_RECEIVED = {"received_at_out_of_window": "a `call.received_at` more than 7 days before now or 5 minutes after"}
 REFUSALS: dict[str, dict[str, str]] = {
-    "create_assessment": {**_POWERS, **_REPLAYED, **_DATES},
-    "rank_candidates": {**_POWERS, **_REPLAYED, **_DATES, "duplicate_officer": "the same officer listed twice"},
+    "create_assessment": {**_POWERS, **_REPLAYED, **_DATES, **_RECEIVED},
+    "rank_candidates": {**_POWERS, **_REPLAYED, **_DATES, **_RECEIVED, "duplicate_officer": "the same officer listed twice"},
     "create_escalation": {
         **_REPLAYED,
         "nothing_changed": "a change with no field set",
@@ -50,6 +51,14 @@ REFUSALS: dict[str, dict[str, str]] = {
         "invalid_path": "a file not named '<policy set>/<file>.json'",
         "invalid_policy": "candidate files that do not load as a policy (schema, references, citations)",
     },
+    "upload_policy_version": {
+        **_DATES,
+        "invalid_path": "a file not named '<policy set>/<file>.json'",
+        "invalid_policy": "candidate files that do not load as a policy (schema, references, citations)",
+        "not_this_force": "a file of another policy set than the force's own",
+        "effective_not_future": "an `effective_from` that is not after now",
+        "window_order": "`effective_to` not after `effective_from`",
+    },
     "get_matrix": _POWERS,
     "get_matrix_csv": _POWERS,
     "get_matrix_page": _POWERS,
@@ -70,6 +79,11 @@ def custom_openapi(app: FastAPI) -> dict[str, Any]:
                 {"name": "abstractions", "description": "Abstraction records and the monthly report (WMP 1.3)."},
                 {"name": "audit", "description": "The tamper-evident audit trail: verification, export and retention."},
                 {"name": "policies", "description": "The force policy sets and their catalogues, for integrators and planners."},
+                {
+                    "name": "policy versions",
+                    "description": "Versions of a force's policy by effective date: candidates, four-eyes approval, proofs, "
+                    "and decisions explained with the version that made them.",
+                },
                 {"name": "health", "description": "Liveness and readiness, without a key."},
             ],
         )

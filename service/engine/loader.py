@@ -67,9 +67,15 @@ class _Loading:
             if policy["id"] != directory.name:
                 self.problems.add(self.shown(directory / "policy.json"), "/id", f"must equal the folder name {directory.name!r}")
                 continue
-            for document_id in policy["documents"] + ([policy["document"]] if "document" in policy else []):
-                if document_id not in self.sources.documents:
-                    self.problems.add(self.shown(directory / "policy.json"), "/documents", f"unknown document {document_id!r}")
+            unknown = [
+                document_id
+                for document_id in policy["documents"] + ([policy["document"]] if "document" in policy else [])
+                if document_id not in self.sources.documents
+            ]
+            for document_id in unknown:
+                self.problems.add(self.shown(directory / "policy.json"), "/documents", f"unknown document {document_id!r}")
+            if unknown:
+                continue  # a set citing documents that are not bundled cannot be compiled
             sets[policy["id"]] = RawSet(policy["id"], directory, files)
         return sets
 

@@ -42,6 +42,16 @@ EXPECTED = {
     ("GET", "/v1/policies/{force}/matrix.html"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
     ("POST", "/v1/policies/{force}/impact"): {"dispatcher": 403, "planner": 200, "auditor": 200, "admin": 200},
     ("POST", "/v1/policies/reload"): {"dispatcher": 403, "planner": 403, "auditor": 403, "admin": 200},
+    ("GET", "/v1/policies/{force}/versions"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
+    ("GET", "/v1/policies/{force}/versions/{digest}"): {"dispatcher": 404, "planner": 404, "auditor": 404, "admin": 404},
+    ("POST", "/v1/policies/{force}/versions"): {"dispatcher": 403, "planner": 422, "auditor": 403, "admin": 422},
+    ("POST", "/v1/policies/{force}/versions/{digest}/approval"): {
+        "dispatcher": 403,
+        "planner": 403,
+        "auditor": 403,
+        "admin": 404,
+    },
+    ("GET", "/v1/assessments/{assessment_id}/explanation"): {"dispatcher": 404, "planner": 404, "auditor": 404, "admin": 404},
     ("GET", "/healthz"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200, None: 200},
     ("GET", "/readyz"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200, None: 200},
     ("GET", "/metrics"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200, None: 200},
@@ -76,6 +86,8 @@ BODIES = {
         "started_at": "2026-11-01T10:00:00Z",
     },
     "/v1/abstractions/{abstraction_id}/authorisation": {"authorised_by": "PS 1", "justification": "cover"},
+    # Refused as in the past (a 422) once the role may upload: nothing is kept.
+    "/v1/policies/{force}/versions": {"files": {"west-midlands/policy.json": {}}, "effective_from": "2001-01-01T00:00:00Z"},
     "/v1/policies/{force}/impact": {
         "files": {"west-midlands/policy.json": json.loads((ROOT / "policy_data" / "west-midlands" / "policy.json").read_text())}
     },
@@ -88,6 +100,7 @@ def _call(client: TestClient, method: str, path: str, extra: dict[str, str]):
         path.replace("{force}", "west-midlands")
         .replace("{assessment_id}", "no-such-id")
         .replace("{abstraction_id}", "no-such-id")
+        .replace("{digest}", "sha256:" + "0" * 64)
     )
     return client.request(
         method, concrete, json=BODIES.get(path) if method == "POST" else None, params=QUERIES.get(path), headers=extra

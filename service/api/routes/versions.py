@@ -30,7 +30,7 @@ from service.api.deps import (
     SettingsDep,
     StoreDep,
 )
-from service.api.responses import problems
+from service.api.responses import json_example, problems
 from service.api.schemas.common import Identifier
 from service.api.schemas.versions import ExplanationOut, VersionApproval, VersionOut, VersionUpload
 from service.api.strict_json import StrictJSONRoute
@@ -41,6 +41,45 @@ router = APIRouter(tags=["policy versions"], route_class=StrictJSONRoute, depend
 DigestPath = Annotated[
     str, Path(pattern=r"^sha256:[0-9a-f]{64}$", description="The version's digest", examples=["sha256:" + "5a" * 32])
 ]
+EXPLANATION_EXAMPLE = {
+    "assessment_id": "3f6c2a1e-8a4b-4f0e-9d2c-7b1a5e4c9d10",
+    "kind": "assessment",
+    "recorded_at": "2026-11-25T09:14:03.120000Z",
+    "policy_id": "west-midlands",
+    "policy_version": "2.0",
+    "policy_digest": "sha256:5a25234763e5bb2f353eccdcb05698fdc813089024d0b39a8ea862782fa5f247",
+    "version_state": "retired",
+    "matches": True,
+    "differences": [],
+    "recorded_decision": "deploy",
+    "redecided_decision": "deploy",
+}
+UPLOAD_EXAMPLES = {
+    "next_version": {
+        "summary": "West Midlands 2.1, taking effect on 1 January",
+        "description": "Only the changed files; the rest is the policy directory's. Here only the version label changes.",
+        "value": {
+            "files": {
+                "west-midlands/policy.json": {
+                    "id": "west-midlands",
+                    "kind": "force",
+                    "name": "West Midlands Police",
+                    "publisher": "West Midlands Police",
+                    "inherits": ["national"],
+                    "document": "wmp-policy",
+                    "version": "2.1",
+                    "effective_from": "2027-01-01",
+                    "review_due": "2028-04-01",
+                    "documents": ["wmp-policy"],
+                    "checks_abstraction": True,
+                }
+            },
+            "effective_from": "2027-01-01T00:00:00Z",
+            "note": "Version label for the January review; no rule changes.",
+            "impact_days": 30,
+        },
+    }
+}
 AssessmentId = Annotated[Identifier, Path(min_length=1, max_length=64, description="The recorded decision.")]
 
 
@@ -107,7 +146,7 @@ def version(
 def upload(
     caller: PolicyProposer,
     policy: PolicyDep,
-    body: Annotated[VersionUpload, Body()],
+    body: Annotated[VersionUpload, Body(openapi_examples=UPLOAD_EXAMPLES)],
     request: Request,
     settings: SettingsDep,
     store: StoreDep,
@@ -163,7 +202,7 @@ async def approve(
         "policy version (by digest) that decided it, even after newer versions have taken effect, and the answer is compared "
         "with the recorded one, field by field."
     ),
-    responses=problems(401, 403, 404, 422, 503),
+    responses={**json_example(EXPLANATION_EXAMPLE), **problems(401, 403, 404, 422, 503)},
 )
 def explanation(
     request: Request,

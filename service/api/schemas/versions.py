@@ -6,11 +6,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from service.api.schemas.common import IDENTIFIER_PATTERN, WHOLE, FreeText, Identifier, Strict, WireDatetime
 from service.api.schemas.policies import ImpactOut
 
-VersionState = Literal["candidate", "approved", "active", "retired"]
+VersionState = TypeAliasType("VersionState", Literal["candidate", "approved", "active", "retired"])
+VersionSource = TypeAliasType("VersionSource", Literal["directory", "upload"])
 
 
 class VersionUpload(Strict):
@@ -64,7 +66,7 @@ class VersionOut(BaseModel):
     digest: str
     version: str
     state: VersionState
-    source: Literal["directory", "upload"]
+    source: VersionSource
     effective_from: datetime | None = Field(
         description="None for the policy directory's version: in force until an approved version takes effect."
     )
