@@ -143,6 +143,11 @@ class Settings(BaseSettings):
                 if len(key) < MIN_KEY_LENGTH:
                     raise ValueError(f"API_KEYS keys must be at least {MIN_KEY_LENGTH} characters in production")
         self._check_oidc()
+        if 0 < self.policy_approval_lead_seconds < 2 * self.policy_sync_seconds:
+            raise ValueError(
+                "POLICY_APPROVAL_LEAD_SECONDS must be at least twice POLICY_SYNC_SECONDS, so that every worker holds an "
+                "approved version before it takes effect (0 only where one worker serves)"
+            )
         return self
 
     def _check_oidc(self) -> None:

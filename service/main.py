@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -112,9 +113,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         async def sync_versions() -> None:
             """Hold every approved version, and record each that has taken effect (once across workers)."""
-            refreshed = await asyncio.to_thread(app.state.version_book.refresh, app.state.registry)
-            if refreshed is not None:
-                app.state.registry = refreshed
+            async with app.state.registry_lock:  # one swap at a time (a reload swaps too)
+                refreshed = await asyncio.to_thread(app.state.version_book.refresh, app.state.registry)
+                if refreshed is not None:
+                    app.state.registry = app.state.registry.with_versions(refreshed.versions)
+                app.state.versions_synced_at = time.monotonic()
             await asyncio.to_thread(activate_due, app.state.registry, app.state.versions, datetime.now(UTC), _new_id)
 
         async def keep_versions_in_step() -> None:
@@ -126,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     logger.exception("policy version sync failed; retrying in %s s", settings.policy_sync_seconds)
 
         app.state.sync_versions = sync_versions
+        app.state.registry_lock = asyncio.Lock()
         await sync_versions()
         syncing = asyncio.get_running_loop().create_task(keep_versions_in_step())
         oidc = OidcConfig.from_settings(settings)

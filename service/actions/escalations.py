@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from service.actions.access import Caller
 from service.actions.assessments import visible_record
@@ -10,7 +11,9 @@ from service.actions.decisions import Recording, checked_request, prepare, recor
 from service.actions.documents import escalation_document
 from service.actions.policies import policy_at
 from service.api.schemas.assessments import AssessmentRequest, EscalationRequest
+from service.engine.assessment import AssessmentInput, Decision
 from service.engine.escalate import escalate
+from service.engine.policy import PolicySet
 from service.errors import InvalidRequest
 from service.store.records import AuditStore, StoredRecord
 
@@ -40,6 +43,29 @@ def changed_request(
     )
 
 
+def _carried(parent: StoredRecord) -> tuple[set[str], set[str]]:
+    """The flags and markers the parent's description added: risk read earlier is kept."""
+    screening = parent.response.get("screening", [])
+    return {flag for hit in screening for flag in hit["adds_flags"]}, {m for hit in screening for m in hit["adds_markers"]}
+
+
+def _before_and_after(
+    parent: StoredRecord, original: AssessmentRequest, updated: AssessmentRequest, policy: PolicySet
+) -> tuple[AssessmentInput, AssessmentInput]:
+    before = checked_request(policy, changed_request(original, EscalationRequest(), *_carried(parent)))
+    return before, checked_request(policy, updated)
+
+
+def redecide_escalation(policy: PolicySet, parent: StoredRecord, updated: AssessmentRequest, *, now: datetime) -> Decision:
+    """A recorded escalation decided again, as escalate_assessment decided it."""
+    original = AssessmentRequest.model_validate(parent.request)
+    before, after = _before_and_after(parent, original, updated, policy)
+    decision, _ = escalate(
+        policy, parent_id=parent.id, before=before, previous_decision=parent.response["decision"], after=after, now=now
+    )
+    return decision
+
+
 async def writable_parent(store: AuditStore, parent_id: str, *, caller: Caller) -> StoredRecord:
     """The decision an escalation follows, if this caller may escalate it: a 404 when it cannot read
     it, a 403 naming the force when it is another force's."""
@@ -57,18 +83,10 @@ async def escalate_assessment(parent_id: str, change: EscalationRequest, recordi
     original = AssessmentRequest.model_validate(parent.request)
     # The call is the same: the version in force when it was received decides it again.
     policy = policy_at(recording.registry, original.force, original.call.received_at or parent.recorded_at)
-    screening = parent.response.get("screening", [])
-    carried_flags = {flag for hit in screening for flag in hit["adds_flags"]}
-    carried_markers = {marker for hit in screening for marker in hit["adds_markers"]}
-    updated = changed_request(original, change, carried_flags, carried_markers)
-    before = checked_request(policy, changed_request(original, EscalationRequest(), carried_flags, carried_markers))
+    updated = changed_request(original, change, *_carried(parent))
+    before, after = _before_and_after(parent, original, updated, policy)
     decision, escalation = escalate(
-        policy,
-        parent_id=parent.id,
-        before=before,
-        previous_decision=parent.response["decision"],
-        after=checked_request(policy, updated),
-        now=recording.now,
+        policy, parent_id=parent.id, before=before, previous_decision=parent.response["decision"], after=after, now=recording.now
     )
     prepared = prepare(
         updated,

@@ -37,7 +37,7 @@ def policy_for(registry: PolicyRegistry, force: str, *, field: str | None = None
 
 
 # How far from now a call's received_at may be: a CAD queue replayed after an outage, or clocks a little apart.
-RECEIVED_BEFORE = timedelta(days=7)
+RECEIVED_BEFORE = timedelta(hours=24)
 RECEIVED_AFTER = timedelta(minutes=5)
 
 
@@ -48,9 +48,9 @@ def call_time(received_at: datetime | None, now: datetime, *, field: str = "call
     when = received_at if received_at.tzinfo is not None else received_at.replace(tzinfo=UTC)
     if not now - RECEIVED_BEFORE <= when <= now + RECEIVED_AFTER:
         raise InvalidRequest(
-            "call.received_at must lie within 7 days before now and 5 minutes after.",
+            "call.received_at must lie within 24 hours before now and 5 minutes after.",
             errors=[
-                {"field": field, "message": "outside 7 days before now to 5 minutes after", "code": "received_at_out_of_window"}
+                {"field": field, "message": "outside 24 hours before now to 5 minutes after", "code": "received_at_out_of_window"}
             ],
         )
     return when

@@ -10,11 +10,16 @@ from service.errors import NotReady
 from service.store.records import AuditStore
 
 
-def readiness(registry: PolicyRegistry | None, store: AuditStore | None, *, today: date) -> Readiness:
-    """Ready when a policy is loaded and the store answers and can take writes; warnings for
-    policies past review."""
+def readiness(
+    registry: PolicyRegistry | None, store: AuditStore | None, *, today: date, versions_stale_for: float | None = None
+) -> Readiness:
+    """Ready when a policy is loaded, approved policy versions were read from the store recently, and
+    the store answers and can take writes; warnings for policies past review."""
     if registry is None or not registry.sets:
         raise NotReady("No policy is loaded.")
+    if versions_stale_for is not None:
+        # A worker that cannot read approved versions might decide with one that has been superseded.
+        raise NotReady(f"Approved policy versions have not been read from the store for {versions_stale_for:.0f} s.")
     if store is None:
         raise NotReady("The record store is not open.")
     problem = store.unreachable()

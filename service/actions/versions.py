@@ -14,10 +14,11 @@ from typing import Any
 from service.actions.access import Caller, require_force
 from service.actions.assessments import visible_record
 from service.actions.documents import decision_document, to_json
+from service.actions.escalations import redecide_escalation
 from service.actions.impact import load_candidate, overlaid, replay
 from service.api.schemas.assessments import AssessmentRequest
 from service.api.schemas.versions import ExplanationOut, VersionApproval, VersionOut, VersionUpload
-from service.engine.bundles import bundle_of, load_bundle
+from service.engine.bundles import bundle_of, file_text, load_bundle, materialized
 from service.engine.decide import decide
 from service.engine.loader import PolicyLoadError
 from service.engine.policy import PolicyRegistry, PolicySet, Version
@@ -28,6 +29,7 @@ from service.store.records import AuditStore
 from service.store.versions import VersionStore
 
 logger = logging.getLogger("service.policy")
+VERSION_LENGTH = 64
 
 SERVICE_ACTOR = {
     "caller_role": "service",
@@ -55,6 +57,7 @@ class Governance:
 
     versions: VersionStore
     store: AuditStore
+    registry: PolicyRegistry
     policy_dir: Path
     schema_dir: Path
     approval_lead: timedelta
@@ -93,9 +96,19 @@ def _rules_by_id(text: str | None) -> dict[str, str]:
 
 
 def changed_rules(before: dict[str, str], after: dict[str, str], force: str) -> list[str]:
-    """Ids of the force's rules added, removed or changed between two bundles."""
-    old, new = _rules_by_id(before.get(f"{force}/rules.json")), _rules_by_id(after.get(f"{force}/rules.json"))
-    return sorted(rule_id for rule_id in old.keys() | new.keys() if old.get(rule_id) != new.get(rule_id))
+    """What changed between two bundles: each rule added, removed or changed (by id, in any rules file
+    of the version), and each other file that differs (by path)."""
+    changed: set[str] = set()
+    for name in sorted(before.keys() | after.keys()):
+        if before.get(name) == after.get(name):
+            continue
+        old_text, new_text = file_text(before, name), file_text(after, name)
+        if name.endswith("/rules.json"):
+            old, new = _rules_by_id(old_text), _rules_by_id(new_text)
+            changed |= {rule_id for rule_id in old.keys() | new.keys() if old.get(rule_id) != new.get(rule_id)}
+        elif not (name.endswith(".json") and old_text and new_text and json.loads(old_text) == json.loads(new_text)):
+            changed.add(name)
+    return sorted(changed)
 
 
 # --- upload -------------------------------------------------------------------------------------------
@@ -125,11 +138,31 @@ def upload_version(
             "effective_to must be after effective_from.",
             errors=[{"field": "effective_to", "message": "not after effective_from", "code": "window_order"}],
         )
-    with overlaid(governance.policy_dir, body.files) as target:
-        candidate = load_candidate(target, governance.schema_dir).sets[force]
+    # The candidate is the version in force now with the uploaded files over it (not whatever is on disk).
+    base = governance.versions.get(current.digest, with_bundle=True)
+    before = json.loads(base["bundle"]) if base is not None else bundle_of(governance.policy_dir, force)
+    with materialized(before) as base_dir, overlaid(base_dir, body.files) as target:
+        loaded = load_candidate(target, governance.schema_dir)
+        if force not in loaded.sets:
+            raise InvalidRequest(
+                f"The files do not make a force policy set {force!r}.",
+                errors=[{"field": f"files.{force}/policy.json", "message": "not a force set", "code": "invalid_policy"}],
+            )
+        candidate = loaded.sets[force]
         bundle = bundle_of(target, force)
-        report = prove(candidate, source_texts(target, governance.schema_dir))
-    before = bundle_of(governance.policy_dir, force)
+        report = prove(candidate, source_texts(target, governance.schema_dir), baseline=current)
+    if len(candidate.version) > VERSION_LENGTH:
+        raise InvalidRequest(
+            f"A version label is at most {VERSION_LENGTH} characters.",
+            errors=[{"field": f"files.{force}/policy.json", "message": "version label too long", "code": "invalid_policy"}],
+        )
+    try:  # what is stored must rebuild exactly this version, on any worker, years from now
+        load_bundle(bundle, force, governance.schema_dir, digest=candidate.digest)
+    except PolicyLoadError as exc:
+        raise InvalidRequest(
+            "The candidate does not rebuild from its own files.",
+            errors=[{"field": "files", "message": problem, "code": "invalid_policy"} for problem in exc.problems],
+        ) from exc
     changed = changed_rules(before, bundle, force)
     records = governance.store.decisions_for_replay(
         force=force, recorded_from=now - timedelta(days=body.impact_days), recorded_to=None, limit=10_000
@@ -192,12 +225,25 @@ def approve_version(
             f"Version {digest} is not a candidate (it is {row['status']}).",
             errors=[{"field": "digest", "message": f"the version is {row['status']}", "code": "not_a_candidate"}],
         )
-    if row["uploaded_by"] == caller.key_id:
+    if row["uploaded_by"] == caller.key_id or (caller.subject is not None and row["uploaded_subject"] == caller.subject):
         raise SelfApproval(
             "The person who uploaded a candidate cannot approve it: another administrator must.",
             errors=[{"field": "digest", "message": "uploaded by this caller", "code": "self_approval"}],
         )
-    proof = json.loads(row["proof"] or "{}")
+    # The proofs are run again now, on the files that would go live, by the code that would decide with them.
+    stored_bundle = governance.versions.get(digest, with_bundle=True)
+    assert stored_bundle is not None
+    try:
+        candidate = load_bundle(json.loads(stored_bundle["bundle"]), force, governance.schema_dir, digest=digest)
+    except PolicyLoadError as exc:
+        raise ApprovalRefused(
+            "The candidate's stored files do not rebuild it.",
+            errors=[{"field": "digest", "message": "; ".join(exc.problems[:3]), "code": "proof_failed"}],
+        ) from exc
+    with materialized(json.loads(stored_bundle["bundle"])) as target:
+        texts = source_texts(target, governance.schema_dir)
+    current = governance.registry.at(force, governance.now)
+    proof = report_json(prove(candidate, texts, baseline=current))
     if not proof.get("holds"):
         failures = [
             {
@@ -217,6 +263,18 @@ def approve_version(
         raise ApprovalRefused(
             f"The candidate's proofs do not hold ({', '.join(f['field'].removeprefix('proof.') for f in failures)}); fix the rules and upload it again.",
             errors=failures or [{"field": "proof", "message": "no proof recorded", "code": "proof_failed"}],
+        )
+    taken = [
+        other["digest"]
+        for other in governance.versions.for_force(force)
+        if other["status"] == "approved" and other["effective_from"] == row["effective_from"] and other["digest"] != digest
+    ]
+    if taken:
+        raise ApprovalRefused(
+            f"Version {taken[0]} already takes effect at {row['effective_from'].isoformat()}: two versions cannot start together.",
+            errors=[
+                {"field": "effective_from", "message": "another approved version starts then", "code": "effective_time_taken"}
+            ],
         )
     earliest = governance.now + governance.approval_lead
     if row["effective_from"] < earliest:
@@ -327,7 +385,7 @@ class VersionBook:
             if row["digest"] in self.loaded:
                 continue
             try:
-                policy = load_bundle(json.loads(row["bundle"]), row["force"], self.schema_dir)
+                policy = load_bundle(json.loads(row["bundle"]), row["force"], self.schema_dir, digest=row["digest"])
             except PolicyLoadError as exc:  # never expected: it loaded when uploaded; logged, and the rest still load
                 logger.error("approved version %s of %s does not load: %s", row["digest"], row["force"], exc.problems[:3])
                 continue
@@ -347,7 +405,11 @@ class VersionBook:
         row = self.versions.get(digest, with_bundle=True)
         if row is None:
             return None
-        return load_bundle(json.loads(row["bundle"]), row["force"], self.schema_dir)
+        try:
+            return load_bundle(json.loads(row["bundle"]), row["force"], self.schema_dir, digest=digest)
+        except PolicyLoadError as exc:
+            logger.error("version %s does not rebuild from its stored files: %s", digest, exc.problems[:3])
+            return None
 
 
 def activate_due(registry: PolicyRegistry, versions: VersionStore, now: datetime, new_id: Callable[[], str]) -> list[str]:
@@ -420,7 +482,11 @@ def explain(
     if policy is None:
         raise NotFound(f"The version {digest} that decided '{assessment_id}' is not held; it cannot be decided again.")
     request = AssessmentRequest.model_validate(stored.request)
-    decision = decide(policy, request.to_engine(), now=stored.recorded_at)
+    parent = store.get(stored.parent_id) if stored.kind == "escalation" and stored.parent_id else None
+    if parent is not None:  # an escalation is decided as escalate_assessment decided it: held unless risk was lowered
+        decision = redecide_escalation(policy, parent, request, now=stored.recorded_at)
+    else:
+        decision = decide(policy, request.to_engine(), now=stored.recorded_at)
     recorded = stored.response
     redecided = json.loads(
         to_json(

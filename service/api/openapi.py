@@ -25,7 +25,7 @@ _REPLAYED = {"idempotency_key_reused": "an Idempotency-Key already used by this 
 # The refusals of input the schema lets through, per operation: each depends on the service's state or on
 # policy data, or on other fields, where JSON Schema cannot say it. A 422 for schema-valid input names one of
 # these codes in `errors` (published as `x-refusals`, and tested so by the contract fuzz test).
-_RECEIVED = {"received_at_out_of_window": "a `call.received_at` more than 7 days before now or 5 minutes after"}
+_RECEIVED = {"received_at_out_of_window": "a `call.received_at` more than 24 hours before now or 5 minutes after"}
 REFUSALS: dict[str, dict[str, str]] = {
     "create_assessment": {**_POWERS, **_REPLAYED, **_DATES, **_RECEIVED},
     "rank_candidates": {**_POWERS, **_REPLAYED, **_DATES, **_RECEIVED, "duplicate_officer": "the same officer listed twice"},

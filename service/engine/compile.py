@@ -164,6 +164,15 @@ def compile_set(
             citation = sources.cite(entry["citation"], policy=owner.id, file=file, pointer=pointer + "/citation")
         elif entry["citation_from"] == "call_type_support" and entry["when"].get("task_any_phase_for_call") is not True:
             problems.add(file, pointer + "/citation_from", "call_type_support needs task_any_phase_for_call: true")
+        elif entry["citation_from"] == "described_call_type" and not entry["when"].get("described_classes"):
+            # Only a rule that fires on a described incident type has one to cite.
+            problems.add(file, pointer + "/citation_from", "described_call_type needs a described_classes test")
+        elif entry["citation_from"] in ("call_type", "call_type_support") and (
+            not (entry["when"].get("call_types") or entry["when"].get("call_classes"))
+            or "unknown" in entry["when"].get("call_classes", ())
+        ):
+            # An unknown call type has no catalogue entry to cite: the rule must fire only on known ones.
+            problems.add(file, pointer + "/citation_from", f"{entry['citation_from']} needs a call_types or call_classes test")
         if citation is None and "citation_from" not in entry:
             continue
         for message_problem in rule_compiler.message_problems(entry["message"]):

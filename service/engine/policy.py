@@ -252,14 +252,9 @@ class PolicyRegistry:
         """The force's version in force at ``when``: the approved version that took effect last, else the
         policy directory's."""
         chosen = self.sets.get(force)
-        latest: datetime | None = None
-        for version in self.versions.get(force, ()):
-            if (
-                version.effective_from is not None
-                and version.in_force(when)
-                and (latest is None or version.effective_from >= latest)
-            ):
-                chosen, latest = version.policy, version.effective_from
+        for version in self.versions.get(force, ()):  # sorted by (effective_from, digest): the last in force wins
+            if version.effective_from is not None and version.in_force(when):
+                chosen = version.policy
         return chosen
 
     def by_digest(self, digest: str) -> PolicySet | None:
@@ -276,7 +271,7 @@ class PolicyRegistry:
     def with_versions(self, versions: Mapping[str, tuple[Version, ...]]) -> PolicyRegistry:
         """This registry with these approved versions (sorted by when they take effect)."""
         ordered = {
-            force: tuple(sorted(entries, key=lambda v: v.effective_from or datetime.min.replace(tzinfo=UTC)))
+            force: tuple(sorted(entries, key=lambda v: (v.effective_from or datetime.min.replace(tzinfo=UTC), v.policy.digest)))
             for force, entries in versions.items()
             if force in self.sets
         }

@@ -269,14 +269,18 @@ class _Case:
         return facts
 
     def well_formed(self, facts: _Facts) -> list[z3.BoolRef]:
-        rules = facts.domain()
-        if self.call_type is not None:  # a description never "describes" the call's own type
-            rules.append(z3.Not(facts.described[self.call_type.code]))
-        return rules
+        # A description never "describes" the call's own type; that is left unconstrained here (a wider space
+        # than the engine's, so a proof still holds), which lets call types the rules cannot tell apart share a case.
+        return facts.domain()
 
 
 def _solver() -> z3.Solver:
-    return z3.SolverFor(_LOGIC)
+    solver = z3.SolverFor(_LOGIC)
+    solver.set("timeout", QUERY_TIMEOUT_MS)  # an answer of "unknown" is unproved, and refused
+    return solver
+
+
+QUERY_TIMEOUT_MS = 10_000
 
 
 _LOGIC = "QF_FD"  # finite domains: the facts are enumerations and booleans (about 10x faster than QF_LIA here)
@@ -305,7 +309,7 @@ def _simplest(solver: z3.Solver, preferences: list[list[z3.BoolRef]]) -> z3.Mode
                 return solver.model()
         finally:
             solver.pop()
-    raise AssertionError("the solver found a model before and none now")
+    raise Unencodable("the solver found a counterexample but could not give it again")
 
 
 def _riskier(x: _Facts, y: _Facts) -> list[z3.BoolRef]:
@@ -465,7 +469,12 @@ def prove_monotonicity(policy: PolicySet) -> PropertyResult:
             result.holds = False
             result.unproved.append(f"{case.code}/{case.task}: {exc}")
             continue
-        if solver.check() == z3.unsat:
+        answer = solver.check()
+        if answer == z3.unsat:
+            continue
+        if answer != z3.sat:
+            result.holds = False
+            result.unproved.append(f"{case.code}/{case.task}: the solver gave no answer in time ({answer}); refused")
             continue
         model = _simplest(
             solver,
@@ -501,28 +510,40 @@ def prove_monotonicity(policy: PolicySet) -> PropertyResult:
 def prove_first_response_refused(policy: PolicySet) -> PropertyResult:
     started = time.perf_counter()
     outside = [ct for ct in policy.call_types.values() if ct.classification == OUTSIDE_REMIT]
-    first_response = [code for code in TASKS if policy.tasks[code].kind == "first_response"]
     result = PropertyResult(
         "first_response_refused",
         True,
-        "z3 (SMT), every assessment of each outside-remit incident type and first-response task",
-        f"{len(outside)} outside-remit incident types x {len(first_response)} first-response tasks",
+        "z3 (SMT), every assessment of each outside-remit incident type and task in a first-response context "
+        "(a first-response task, or any task before the scene is secured unless the call type allows it at any phase)",
+        f"{len(outside)} outside-remit incident types x {len(TASKS)} tasks",
     )
     if not outside:
         result.holds = False
         result.unproved.append("the policy classifies no incident type outside the PCSO remit (WMP 2.8.3 or its equivalent)")
-    for call_type in outside:
-        for task in first_response:
-            case = _Case(policy, call_type, task)
+    cases = [case for case in _cases(policy) if case.call_type is not None and case.call_type.classification == OUTSIDE_REMIT]
+    result.covered += f" ({len(cases)} distinct cases)"
+    for case in cases:
+        call_type, task = case.call_type, case.task
+        assert call_type is not None
+        if True:
             try:
                 facts = case.facts("x")
                 solver = _solver()
-                solver.add(*case.well_formed(facts), case.level(facts) < LEVEL_REFUSE)
+                first_response = z3.Or(
+                    z3.BoolVal(policy.tasks[task].kind == "first_response"),
+                    z3.And(facts.phase != PHASE_ORDER.index("scene_secured"), z3.BoolVal(task not in call_type.any_phase_tasks)),
+                )
+                solver.add(*case.well_formed(facts), first_response, case.level(facts) < LEVEL_REFUSE)
             except Unencodable as exc:
                 result.holds = False
                 result.unproved.append(f"{call_type.code}/{task}: {exc}")
                 continue
-            if solver.check() == z3.unsat:
+            answer = solver.check()
+            if answer == z3.unsat:
+                continue
+            if answer != z3.sat:
+                result.holds = False
+                result.unproved.append(f"{call_type.code}/{task}: the solver gave no answer in time ({answer}); refused")
                 continue
             model = _simplest(solver, [_none(facts), _no_described(facts), []])
             result.holds = False
@@ -610,8 +631,36 @@ def _all_rules(policy: PolicySet) -> list[Rule]:
     return list(unique.values())
 
 
-def prove(policy: PolicySet, texts: Mapping[str, SourceText]) -> ProofReport:
-    """Every property, for one force's policy set (``texts``: its source documents, see source_texts)."""
+def check_outside_remit_kept(policy: PolicySet, baseline: PolicySet) -> PropertyResult:
+    """A new version may not take an incident type out of the outside-remit set of the version it replaces."""
+    started = time.perf_counter()
+    before = {code for code, ct in baseline.call_types.items() if ct.classification == OUTSIDE_REMIT}
+    result = PropertyResult(
+        "outside_remit_kept",
+        True,
+        "each outside-remit incident type of the version in force looked up in the candidate",
+        f"{len(before)} outside-remit incident types",
+    )
+    for code in sorted(before):
+        now = policy.call_types.get(code)
+        if now is None or now.classification != OUTSIDE_REMIT:
+            result.holds = False
+            result.counterexamples.append(
+                Counterexample(
+                    rule_ids=(f"call-types.json:{code}",),
+                    explanation=f"{code} is outside the PCSO remit in the version in force and "
+                    + ("missing" if now is None else f"'{now.classification}'")
+                    + " in the candidate",
+                    request={"force": policy.id, "task": "attend", "call": {"type": code}},
+                )
+            )
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def prove(policy: PolicySet, texts: Mapping[str, SourceText], *, baseline: PolicySet | None = None) -> ProofReport:
+    """Every property, for one force's policy set (``texts``: its source documents, see source_texts;
+    ``baseline``: the version in force it would replace, whose outside-remit incident types it must keep)."""
     started = time.perf_counter()
     properties = [
         prove_monotonicity(policy),
@@ -619,6 +668,8 @@ def prove(policy: PolicySet, texts: Mapping[str, SourceText]) -> ProofReport:
         check_citations(policy, texts),
         check_messages(policy),
     ]
+    if baseline is not None:
+        properties.append(check_outside_remit_kept(policy, baseline))
     return ProofReport(policy.id, policy.digest, properties, time.perf_counter() - started)
 
 

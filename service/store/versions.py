@@ -12,10 +12,16 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from service.errors import Conflict, StoreUnavailable
 from service.store.chain import NewEntry, append_in
 from service.store.records import AuditStore
-from service.store.tables import policy_versions
+from service.store.tables import audit_records, policy_versions
 
 _versions = policy_versions
 _SUMMARY = [column for column in _versions.c if column.name != "bundle"]
+# An approved version goes live only with its approval in the audit chain: a row marked approved by
+# hand, with no policy_approve entry, is never loaded.
+_APPROVED = (
+    _versions.c.status == "approved",
+    _versions.c.digest.in_(select(audit_records.c.policy_digest).where(audit_records.c.kind == "policy_approve")),
+)
 
 
 class VersionStore:
@@ -41,10 +47,10 @@ class VersionStore:
         return self._read(select(*_SUMMARY).where(_versions.c.force == force).order_by(_versions.c.uploaded_at))
 
     def approved_digests(self) -> set[str]:
-        return {row["digest"] for row in self._read(select(_versions.c.digest).where(_versions.c.status == "approved"))}
+        return {row["digest"] for row in self._read(select(_versions.c.digest).where(*_APPROVED))}
 
     def approved(self) -> list[dict[str, Any]]:
-        return self._read(select(_versions).where(_versions.c.status == "approved"))
+        return self._read(select(_versions).where(*_APPROVED).order_by(_versions.c.effective_from, _versions.c.digest))
 
     def record_directory(self, row: dict[str, Any]) -> bool:
         """Keep the policy directory's version (once per digest); True when it was new."""

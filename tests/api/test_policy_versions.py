@@ -87,7 +87,7 @@ def test_a_scheduled_version_decides_calls_received_from_its_effective_time(gove
     assert uploaded.status_code == 201, uploaded.text
     candidate = uploaded.json()
     assert candidate["state"] == "candidate" and candidate["version"] == "2.1"
-    assert candidate["changed_rules"] == ["risk.dynamic_assessment"]
+    assert candidate["changed_rules"] == ["risk.dynamic_assessment", "west-midlands/policy.json"]
     assert candidate["proof"]["holds"] and [p["name"] for p in candidate["proof"]["properties"]][:2] == [
         "monotonicity",
         "first_response_refused",
@@ -217,3 +217,68 @@ def test_a_version_takes_effect_on_every_worker_and_is_recorded_once(database_ur
         assert kinds.count("policy_activate") == 1 and kinds.count("policy_retire") == 1
         listed = {v["digest"]: v for v in second.get("/v1/policies/west-midlands/versions", headers=headers("auditor")).json()}
         assert listed[digest]["state"] == "active" and listed[digest]["activated_at"] is not None
+
+
+def test_two_versions_cannot_take_effect_at_the_same_moment(governed: tuple[TestClient, Clock]) -> None:
+    client, clock = governed
+    when = clock.now + timedelta(hours=2)
+    first = upload(client, headers("planner"), files(), when).json()["digest"]
+    second_files = files()
+    second_files["west-midlands/policy.json"]["version"] = "2.1b"
+    second = upload(client, headers("planner"), second_files, when).json()["digest"]
+    assert client.post(f"/v1/policies/west-midlands/versions/{first}/approval", headers=headers("admin")).status_code == 200
+    refused = client.post(f"/v1/policies/west-midlands/versions/{second}/approval", headers=headers("admin"))
+    assert refused.status_code == 409 and refused.json()["errors"][0]["code"] == "effective_time_taken"
+
+
+def test_a_version_marked_approved_outside_the_service_never_decides(
+    governed: tuple[TestClient, Clock], database_url: str
+) -> None:
+    """Only an approval recorded in the audit chain puts a version live: a row changed by hand does not."""
+    from sqlalchemy import create_engine, text
+
+    client, clock = governed
+    digest = upload(client, headers("planner"), files(), clock.now + timedelta(minutes=10)).json()["digest"]
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE policy_version SET status = 'approved' WHERE digest = :d"), {"d": digest})
+    finally:
+        engine.dispose()
+    client.portal.call(client.app.state.sync_versions)  # type: ignore[union-attr,attr-defined]
+    clock.now = clock.now + timedelta(hours=1)
+    assert decide_at(client, None)["policy"]["version"] == "2.0"
+
+
+def test_an_escalation_is_explained_with_its_parent_and_version(governed: tuple[TestClient, Clock]) -> None:
+    client, _ = governed
+    first = decide_at(client, None)
+    escalated = client.post(
+        f"/v1/assessments/{first['assessment_id']}/escalations",
+        json={"flags": ["weapon_reported"]},
+        headers=headers("dispatcher"),
+    )
+    assert escalated.status_code == 200, escalated.text
+    explained = client.get(f"/v1/assessments/{escalated.json()['assessment_id']}/explanation", headers=headers("auditor")).json()
+    assert explained["kind"] == "escalation" and explained["matches"], explained["differences"]
+
+
+def test_a_layer_or_an_unloadable_citation_is_a_422(governed: tuple[TestClient, Clock]) -> None:
+    client, clock = governed
+    layer = files()
+    layer["west-midlands/policy.json"]["kind"] = "layer"
+    assert upload(client, headers("planner"), layer, clock.now + timedelta(hours=2)).status_code == 422
+    described = files()
+    rule = next(r for r in described["west-midlands/rules.json"]["rules"] if r["id"] == "risk.dynamic_assessment")
+    described["west-midlands/rules.json"]["rules"].append(
+        {
+            "id": "x.described",
+            "code": rule["code"],
+            "effect": "condition",
+            "when": {"phases": ["in_progress"]},
+            "citation_from": "described_call_type",
+            "message": "x",
+        }
+    )
+    response = upload(client, headers("planner"), described, clock.now + timedelta(hours=2))
+    assert response.status_code == 422 and "described_classes" in response.text

@@ -200,3 +200,55 @@ def test_the_validate_command_proves_and_refuses(tmp_path: Path) -> None:
     )
     assert broken.returncode == 1
     assert "risk.high.first_response" in broken.stderr and "counterexample request" in broken.stderr
+
+
+def test_support_tasks_at_an_unsecured_outside_remit_scene_must_be_refused(tmp_path: Path) -> None:
+    """Letting a scene guard attend an in-progress firearms incident breaks the 2.8.3 property too."""
+
+    policy = edited(
+        tmp_path, "west-midlands", lambda rules: rule(rules, "remit.outside.support_unsecured").update(effect="condition")
+    ).sets["west-midlands"]
+    result = prove(policy, TEXTS).properties[1]
+    assert not result.holds
+    assert any(
+        example.request["task"] != "attend" and example.request["call"]["phase"] != "scene_secured"
+        for example in result.counterexamples
+    )
+
+
+def test_an_outside_remit_incident_cannot_be_reclassified_away(registry: PolicyRegistry) -> None:
+    """A candidate that takes an incident type out of the outside-remit set (with its screening changed to match,
+    so that it loads) fails against the version in force."""
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    current = registry.sets["west-midlands"]
+    firearms = replace(current.call_types["violence.firearms"], classification="within_remit")
+    candidate = replace(current, call_types=MappingProxyType({**current.call_types, "violence.firearms": firearms}))
+    report = prove(candidate, TEXTS, baseline=current)
+    kept = report.properties[-1]
+    assert kept.name == "outside_remit_kept" and not kept.holds
+    assert kept.counterexamples[0].rule_ids == ("call-types.json:violence.firearms",)
+    assert prove(current, TEXTS, baseline=current).holds
+
+
+def test_a_bundle_rebuilds_its_version_byte_for_byte(tmp_path: Path, registry: PolicyRegistry) -> None:
+    """Line endings and all: a source document with CRLF line endings still matches its recorded SHA-256."""
+    import hashlib
+
+    from service.engine.bundles import bundle_of, load_bundle
+
+    target = tmp_path / "policy_data"
+    shutil.copytree(POLICY_DIR, target)
+    index_file = target / "sources" / "index.json"
+    index = json.loads(index_file.read_text(encoding="utf-8"))
+    entry = next(e for e in index["documents"] if e["id"] == "kent-o38b")
+    source = target / "sources" / entry["file"]
+    crlf = source.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    source.write_bytes(crlf)
+    entry["sha256"] = hashlib.sha256(crlf).hexdigest()
+    index_file.write_text(json.dumps(index, indent=2), encoding="utf-8")
+    policy = load_registry(target, SCHEMA_DIR).sets["kent"]
+    rebuilt = load_bundle(bundle_of(target, "kent"), "kent", SCHEMA_DIR, digest=policy.digest)
+    assert rebuilt.digest == policy.digest
+    assert load_bundle(bundle_of(POLICY_DIR, "kent"), "kent", SCHEMA_DIR).digest == registry.sets["kent"].digest

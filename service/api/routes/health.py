@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
@@ -38,7 +39,13 @@ def healthz() -> Health:
 )
 def readyz(request: Request) -> Readiness:
     state = request.app.state
-    return readiness(getattr(state, "registry", None), getattr(state, "store", None), today=datetime.now(UTC).date())
+    synced, settings = getattr(state, "versions_synced_at", None), getattr(state, "settings", None)
+    stale = None
+    if synced is not None and settings is not None and time.monotonic() - synced > 3 * settings.policy_sync_seconds + 5:
+        stale = time.monotonic() - synced
+    return readiness(
+        getattr(state, "registry", None), getattr(state, "store", None), today=datetime.now(UTC).date(), versions_stale_for=stale
+    )
 
 
 @router.get(

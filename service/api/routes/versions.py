@@ -87,6 +87,7 @@ def _governance(request: Request, settings: SettingsDep, store: StoreDep, now: C
     return Governance(
         versions=request.app.state.versions,
         store=store,
+        registry=request.app.state.registry,
         policy_dir=settings.policy_dir,
         schema_dir=settings.schema_dir,
         approval_lead=timedelta(seconds=settings.policy_approval_lead_seconds),

@@ -48,7 +48,7 @@ class CallIn(Strict):
     received_at: WireDatetime | None = Field(
         default=None,
         description="When the call was received (default: now). The policy version in force at that time decides it; "
-        "at most 7 days before now and 5 minutes after.",
+        "at most 24 hours before now and 5 minutes after.",
     )
 
 
