@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from service.actions.impact import replay
+from service.cli.validate import loaded_or_reported
 from service.config import get_settings
 from service.engine.loader import PolicyLoadError, load_registry
 from service.store.database import make_engine
@@ -23,12 +24,8 @@ from service.store.records import AuditStore
 
 
 def _validate(policy_dir: Path, schema_dir: Path) -> int:
-    try:
-        registry = load_registry(policy_dir, schema_dir)
-    except PolicyLoadError as exc:
-        print(f"{policy_dir}: invalid", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+    registry = loaded_or_reported(policy_dir, schema_dir)
+    if registry is None:
         return 1
     for force, policy in sorted(registry.sets.items()):
         print(

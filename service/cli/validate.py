@@ -17,16 +17,24 @@ from pathlib import Path
 
 from service.config import get_settings
 from service.engine.loader import PolicyLoadError, load_registry
+from service.engine.policy import PolicyRegistry
 from service.engine.proofs import prove, report_json, source_texts
 
 
-def validate(policy_dir: Path, schema_dir: Path, *, force: str | None = None, as_json: bool = False) -> int:
+def loaded_or_reported(policy_dir: Path, schema_dir: Path) -> PolicyRegistry | None:
+    """The policy directory loaded as start-up loads it, or None with every problem printed."""
     try:
-        registry = load_registry(policy_dir, schema_dir)
+        return load_registry(policy_dir, schema_dir)
     except PolicyLoadError as exc:
         print(f"{policy_dir}: invalid", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
+        return None
+
+
+def validate(policy_dir: Path, schema_dir: Path, *, force: str | None = None, as_json: bool = False) -> int:
+    registry = loaded_or_reported(policy_dir, schema_dir)
+    if registry is None:
         return 1
     texts = source_texts(policy_dir, schema_dir)
     reports = [prove(policy, texts) for name, policy in sorted(registry.sets.items()) if force in (None, name)]

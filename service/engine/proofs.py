@@ -299,6 +299,18 @@ def _same_sets(x: _Facts, y: _Facts) -> list[z3.BoolRef]:
     return [left[name] == right[name] for left, right in pairs for name in left]
 
 
+def _counterexample_exists(solver: z3.Solver, result: PropertyResult, case: str) -> bool:
+    """Whether the solver finds a counterexample; an answer other than sat or unsat is unproved (and refused)."""
+    answer = solver.check()
+    if answer == z3.unsat:
+        return False
+    result.holds = False
+    if answer != z3.sat:
+        result.unproved.append(f"{case}: the solver gave no answer in time ({answer}); refused")
+        return False
+    return True
+
+
 def _simplest(solver: z3.Solver, preferences: list[list[z3.BoolRef]]) -> z3.ModelRef:
     """A model of the first preference (extra constraints) that is satisfiable: the plainest counterexample."""
     for extra in preferences:
@@ -469,12 +481,7 @@ def prove_monotonicity(policy: PolicySet) -> PropertyResult:
             result.holds = False
             result.unproved.append(f"{case.code}/{case.task}: {exc}")
             continue
-        answer = solver.check()
-        if answer == z3.unsat:
-            continue
-        if answer != z3.sat:
-            result.holds = False
-            result.unproved.append(f"{case.code}/{case.task}: the solver gave no answer in time ({answer}); refused")
+        if not _counterexample_exists(solver, result, f"{case.code}/{case.task}"):
             continue
         model = _simplest(
             solver,
@@ -538,12 +545,7 @@ def prove_first_response_refused(policy: PolicySet) -> PropertyResult:
                 result.holds = False
                 result.unproved.append(f"{call_type.code}/{task}: {exc}")
                 continue
-            answer = solver.check()
-            if answer == z3.unsat:
-                continue
-            if answer != z3.sat:
-                result.holds = False
-                result.unproved.append(f"{call_type.code}/{task}: the solver gave no answer in time ({answer}); refused")
+            if not _counterexample_exists(solver, result, f"{call_type.code}/{task}"):
                 continue
             model = _simplest(solver, [_none(facts), _no_described(facts), []])
             result.holds = False
