@@ -461,3 +461,48 @@ class ChainWriter:
             if time.monotonic() >= deadline:
                 raise CallerGaveUp("a caller stopped waiting before the batch could be committed")  # rolls back
             return appended
+
+
+class ChainWriters:
+    """One ChainWriter (one thread, one group commit) per chain, so that a force whose chain head is
+    held (a slow batch, a lock) never delays another force's decisions.
+
+    On PostgreSQL each force's writer commits on its own connection and locks only its own chain's
+    head, so forces append in parallel. SQLite has one write lock for the whole file: there one
+    writer serves every chain (``per_chain=False``), as parallel writers would only queue on it.
+    Entries of one append that join several chains go to the writer of that set of chains.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        signing: Signing | None = None,
+        wait_seconds: float = DEFAULT_WAIT_SECONDS,
+        per_chain: bool = True,
+    ) -> None:
+        self._make = lambda: ChainWriter(engine, signing=signing, wait_seconds=wait_seconds)
+        self._per_chain = per_chain
+        self._writers: dict[tuple[str, ...], ChainWriter] = {}
+        self._lock = threading.Lock()
+        self.timeout = 2 * (wait_seconds + COMMIT_ALLOWANCE_SECONDS)  # as each ChainWriter's
+
+    def _writer(self, entries: Sequence[NewEntry]) -> ChainWriter:
+        key = tuple(sorted({entry.chain for entry in entries})) if self._per_chain else ()
+        writer = self._writers.get(key)
+        if writer is None:
+            with self._lock:
+                writer = self._writers.setdefault(key, self._make())
+        return writer
+
+    def append(self, entries: Sequence[NewEntry], *, timeout: float | None = None) -> list[Appended]:
+        return self._writer(entries).append(entries, timeout=timeout)
+
+    async def append_async(self, entries: Sequence[NewEntry], *, timeout: float | None = None) -> list[Appended]:
+        return await self._writer(entries).append_async(entries, timeout=timeout)
+
+    def close(self) -> None:
+        with self._lock:
+            writers = list(self._writers.values())
+        for writer in writers:
+            writer.close()

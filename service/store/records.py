@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
 from service.errors import InvalidRequest, NotRecorded, StoreUnavailable
-from service.store.chain import Appended, ChainWriter, NewEntry, Signing, append_in, chain_of, lock_chain
+from service.store.chain import Appended, ChainWriters, NewEntry, Signing, append_in, chain_of, lock_chain
 from service.store.database import DEFAULT_WAIT_SECONDS, ping, probe_write
 from service.store.digests import CallerFields, iso_utc, statement
 from service.store.signing import key_id
@@ -137,7 +137,9 @@ class AuditStore:
         # The keys whose signatures verification accepts: the current one and retired ones.
         keys = list(previous_keys) + ([signing.signer.private.public_key()] if signing is not None else [])
         self.public_keys = {key_id(key): key for key in keys}
-        self.writer = ChainWriter(engine, signing=signing, wait_seconds=wait_seconds)
+        self.writer = ChainWriters(
+            engine, signing=signing, wait_seconds=wait_seconds, per_chain=engine.dialect.name == "postgresql"
+        )
 
     def close(self) -> None:
         self.writer.close()
