@@ -8,6 +8,7 @@ Usage:  .venv/bin/python bench/run_all.py [--seconds 10] [--cost-records 100000]
 3. Our engine vs Cedar (cedarpy) vs GoRules ZEN (zen-engine), same rules, same requests.
 4. Decision time with a policy a hundred times larger.
 5. Cost growth: throughput and memory while the audit table grows.
+6. Scale-out: one and two service processes on one PostgreSQL, a mix of four forces' calls.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.engines import compare  # noqa: E402
 from bench.growth import growth  # noqa: E402
+from bench.scale_out import scale_out  # noqa: E402
 from bench.service_load import open_loop, postgres_url, response_size, rss_mb, server, wrk  # noqa: E402
 from service.engine.loader import load_registry  # noqa: E402
 
@@ -96,6 +98,8 @@ def main() -> None:
         results["growth"] = growth()
         print("cost growth ...", file=sys.stderr)
         results["cost_growth"] = cost_growth(f"sqlite:///{tmp}/cost.db", args.cost_records, args.cost_window)
+        print("scale-out ...", file=sys.stderr)
+        results["scale_out"] = scale_out(args.seconds)
 
     t_sql, t_pg = results["throughput_sqlite"], results["throughput_postgres"]
     l_sql, l_pg = results["latency_sqlite"], results["latency_postgres"]
@@ -155,6 +159,12 @@ def main() -> None:
             f"{cost['windows'][0]['rss_mb']} -> {cost['windows'][-1]['rss_mb']} MB",
             f"{cost['rss_growth_mb']:+.1f} MB",
             "flat",
+        ),
+        (
+            "four forces, PostgreSQL: 1 / 2 processes",
+            f"{results['scale_out']['1_process']['rps']:.0f} / {results['scale_out']['2_process']['rps']:.0f} req/s",  # type: ignore[index]
+            f"{results['scale_out']['2_process']['rps'] / results['scale_out']['1_process']['rps']:.2f}",  # type: ignore[index]
+            "reported",
         ),
     ]
     print(f"{'measure':<52}{'figures':<34}{'ratio':>8}  target")
