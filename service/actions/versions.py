@@ -311,12 +311,54 @@ def approve_version(
     return version_out(stored, state="approved")
 
 
+def withdraw_version(
+    force: str, digest: str, body: VersionApproval, *, caller: Caller, governance: Governance, new_id: Callable[[], str]
+) -> VersionOut:
+    """Stop a candidate, or an approved version before it takes effect (no later than the approval lead before)."""
+    row = governance.versions.get(digest)
+    if row is None or row["force"] != force:
+        raise NotFound(f"No version {digest} of {force}.")
+    require_force(caller, force)
+    if row["status"] not in ("candidate", "approved") or row["activated_at"] is not None:
+        raise ApprovalRefused(
+            f"Version {digest} cannot be withdrawn: it is {state_of(row, governance.registry, governance.now)}. "
+            "A version in force is replaced by approving a new one.",
+            errors=[
+                {"field": "digest", "message": "not a candidate or a version waiting for its time", "code": "not_withdrawable"}
+            ],
+        )
+    if row["status"] == "approved" and row["effective_from"] < governance.now + governance.approval_lead:
+        raise ApprovalRefused(
+            "The version takes effect too soon to be withdrawn from every worker in time; approve a replacement instead.",
+            errors=[{"field": "digest", "message": "takes effect too soon", "code": "effective_too_soon"}],
+        )
+    entry = _entry(
+        "policy_withdraw",
+        force,
+        row["version"],
+        digest,
+        dict(caller.audit_fields()),
+        {"digest": digest, "note": body.note, "was": row["status"]},
+        {"status": "withdrawn"},
+        governance.now,
+        new_id,
+    )
+    if not governance.versions.withdraw(digest, entry=entry, now=governance.now):
+        raise ApprovalRefused(
+            f"Version {digest} changed state meanwhile; it was not withdrawn.",
+            errors=[{"field": "digest", "message": "changed state", "code": "not_withdrawable"}],
+        )
+    stored = governance.versions.get(digest)
+    assert stored is not None
+    return version_out(stored, state="withdrawn")
+
+
 # --- reading --------------------------------------------------------------------------------------------
 
 
 def state_of(row: dict[str, Any], registry: PolicyRegistry, now: datetime) -> str:
-    if row["status"] == "candidate":
-        return "candidate"
+    if row["status"] in ("candidate", "withdrawn"):
+        return str(row["status"])
     current = registry.at(row["force"], now)
     if current is not None and current.digest == row["digest"]:
         return "active"

@@ -88,6 +88,26 @@ class VersionStore:
             raise StoreUnavailable("The approval could not be recorded; the candidate is unchanged.") from exc
         return True
 
+    def withdraw(self, digest: str, *, entry: NewEntry, now: datetime) -> bool:
+        """Withdraw a candidate or an approved version not yet in force, with its entry; False if it no longer can be."""
+        try:
+            with self.engine.begin() as connection:
+                changed = connection.execute(
+                    update(_versions)
+                    .where(
+                        _versions.c.digest == digest,
+                        _versions.c.status.in_(("candidate", "approved")),
+                        _versions.c.activated_at.is_(None),
+                    )
+                    .values(status="withdrawn", retired_at=now)
+                ).rowcount
+                if not changed:
+                    return False
+                append_in(connection, [entry], now=now, signing=self.audit.signing)
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable("The withdrawal could not be recorded; the version is unchanged.") from exc
+        return True
+
     def activate(self, digest: str, *, previous: str | None, entries: list[NewEntry], now: datetime) -> bool:
         """Record that a version took effect (and the one before it was retired), once, with the entries."""
         try:

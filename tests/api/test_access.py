@@ -45,6 +45,12 @@ EXPECTED = {
     ("GET", "/v1/policies/{force}/versions"): {"dispatcher": 200, "planner": 200, "auditor": 200, "admin": 200},
     ("GET", "/v1/policies/{force}/versions/{digest}"): {"dispatcher": 404, "planner": 404, "auditor": 404, "admin": 404},
     ("POST", "/v1/policies/{force}/versions"): {"dispatcher": 403, "planner": 422, "auditor": 403, "admin": 422},
+    ("POST", "/v1/policies/{force}/versions/{digest}/withdrawal"): {
+        "dispatcher": 403,
+        "planner": 403,
+        "auditor": 403,
+        "admin": 404,
+    },
     ("POST", "/v1/policies/{force}/versions/{digest}/approval"): {
         "dispatcher": 403,
         "planner": 403,

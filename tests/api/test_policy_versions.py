@@ -282,3 +282,29 @@ def test_a_layer_or_an_unloadable_citation_is_a_422(governed: tuple[TestClient, 
     )
     response = upload(client, headers("planner"), described, clock.now + timedelta(hours=2))
     assert response.status_code == 422 and "described_classes" in response.text
+
+
+def test_a_candidate_or_a_version_waiting_for_its_time_can_be_withdrawn(governed: tuple[TestClient, Clock]) -> None:
+    client, clock = governed
+    start = clock.now
+    candidate = upload(client, headers("planner"), files(), start + timedelta(hours=2)).json()["digest"]
+    withdrawn = client.post(
+        f"/v1/policies/west-midlands/versions/{candidate}/withdrawal", json={"note": "wrong file"}, headers=headers("admin")
+    )
+    assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
+    refused = client.post(f"/v1/policies/west-midlands/versions/{candidate}/approval", headers=second_admin())
+    assert refused.status_code == 409 and refused.json()["errors"][0]["code"] == "not_a_candidate"
+
+    second_files = files()
+    second_files["west-midlands/policy.json"]["version"] = "2.1b"
+    approved = upload(client, headers("planner"), second_files, start + timedelta(hours=2)).json()["digest"]
+    assert client.post(f"/v1/policies/west-midlands/versions/{approved}/approval", headers=headers("admin")).status_code == 200
+    assert client.post(f"/v1/policies/west-midlands/versions/{approved}/withdrawal", headers=second_admin()).status_code == 200
+    clock.now = start + timedelta(hours=3)
+    assert decide_at(client, None)["policy"]["version"] == "2.0"  # the withdrawn version never decides
+
+    in_force = client.get("/v1/policies/west-midlands", headers=headers("admin")).json()["digest"]
+    refused = client.post(f"/v1/policies/west-midlands/versions/{in_force}/withdrawal", headers=headers("admin"))
+    assert refused.status_code == 409 and refused.json()["errors"][0]["code"] == "not_withdrawable"
+    export = client.get("/v1/audit/export", headers=headers("auditor")).text
+    assert [json.loads(line).get("kind") for line in export.splitlines()].count("policy_withdraw") == 2

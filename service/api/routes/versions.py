@@ -16,6 +16,7 @@ from service.actions.versions import (
     state_of,
     upload_version,
     version_out,
+    withdraw_version,
 )
 from service.api.deps import (
     AnyRole,
@@ -191,6 +192,37 @@ async def approve(
     )
     await request.app.state.sync_versions()  # this worker holds it at once; the others within POLICY_SYNC_SECONDS
     return approved
+
+
+@router.post(
+    "/v1/policies/{force}/versions/{digest}/withdrawal",
+    operation_id="withdraw_policy_version",
+    response_model=VersionOut,
+    summary="Withdraw a candidate or a version waiting for its time",
+    description=(
+        "For an administrator: stops a candidate, or an approved version that has not yet taken effect (at least "
+        "POLICY_APPROVAL_LEAD_SECONDS before its time, so that every worker drops it), recorded in the audit chain. "
+        "A version in force cannot be withdrawn: approve a replacement instead (409 `approval-refused`)."
+    ),
+    responses=problems(401, 403, 404, 409, 422, 503),
+)
+async def withdraw(
+    caller: PolicyApprover,
+    policy: PolicyDep,
+    digest: DigestPath,
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    clock: ClockDep,
+    new_id: IdFactoryDep,
+    body: Annotated[VersionApproval | None, Body()] = None,
+) -> VersionOut:
+    governance = _governance(request, settings, store, clock)
+    withdrawn = await asyncio.to_thread(
+        withdraw_version, policy.id, digest, body or VersionApproval(), caller=caller, governance=governance, new_id=new_id
+    )
+    await request.app.state.sync_versions()
+    return withdrawn
 
 
 @router.get(

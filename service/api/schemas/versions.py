@@ -11,7 +11,7 @@ from typing_extensions import TypeAliasType
 from service.api.schemas.common import IDENTIFIER_PATTERN, WHOLE, FreeText, Identifier, Strict, WireDatetime
 from service.api.schemas.policies import ImpactOut
 
-VersionState = TypeAliasType("VersionState", Literal["candidate", "approved", "active", "retired"])
+VersionState = TypeAliasType("VersionState", Literal["candidate", "approved", "active", "retired", "withdrawn"])
 VersionSource = TypeAliasType("VersionSource", Literal["directory", "upload"])
 
 
