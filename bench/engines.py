@@ -29,9 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cedar_condition(key: str, value: Any) -> str:
-    if key in ("flags", "markers", "call_tags"):
+    if key in ("flags", "markers", "call_tags", "described_classes"):
         return f"context.{key}.containsAny({json.dumps(sorted(value))})"
     if key in (
+        "task_any_phase_for_described",
         "in_uniform",
         "authorised_driver",
         "cycle_trained",
@@ -46,7 +47,7 @@ def _cedar_condition(key: str, value: Any) -> str:
 
 
 def _zen_cell(key: str, value: Any) -> str:
-    if key in ("flags", "markers", "call_tags"):
+    if key in ("flags", "markers", "call_tags", "described_classes"):
         return f"some($, # in {json.dumps(sorted(value))})"
     if isinstance(value, bool):
         return json.dumps(str(value).lower()) if key == "abstracted" else json.dumps(value)
@@ -63,7 +64,7 @@ def facts(policy: PolicySet, request: AssessmentInput) -> dict[str, Any]:
     """The facts our rules test, as plain data for Cedar and ZEN."""
     call_type = policy.call_types.get(request.call.type)
     evaluation = _Evaluation(
-        policy, _base_facts(policy, request, call_type, _screen(policy, request.call.description), request.call.phase), call_type
+        policy, _base_facts(policy, request, call_type, _screen(policy, request), request.call.phase), call_type
     )
     base = evaluation.base
     task = _task_facts(policy, base, call_type, request.task)
@@ -89,6 +90,8 @@ def facts(policy: PolicySet, request: AssessmentInput) -> dict[str, Any]:
         "task_any_phase_for_call": task.any_phase,
         "context": task.context,
         "missing_required_powers": bool(task.missing_powers),
+        "described_classes": sorted(base.described_classes),
+        "task_any_phase_for_described": task.described_any_phase,
     }
 
 
