@@ -13,9 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.service_load import KEY, MIX, postgres_url, server  # noqa: E402
+from bench.service_load import MIX, postgres_url, server, wrk  # noqa: E402
 
 SYNTHETIC = {"synthetic-north": "west-midlands", "synthetic-south": "kent"}
 FORCES = ("west-midlands", "kent", *SYNTHETIC)
@@ -51,31 +49,6 @@ def bodies(tmp: Path) -> str:
     return str(path)
 
 
-def run_wrk(port: int, bodies_file: str, *, seconds: int, connections: int = 64) -> dict[str, float]:
-    env = {**os.environ, "BODIES_FILE": bodies_file, "API_KEY": KEY}
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t1",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "-s",
-            str(ROOT / "bench" / "wrk" / "post.lua"),
-            f"http://127.0.0.1:{port}",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    ).stdout
-    stats = json.loads(re.search(r"^JSON (.*)$", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
-    return {
-        "rps": stats["requests"] / (stats["duration_us"] / 1e6),
-        "p99_ms": stats["p99_us"] / 1000,
-        "errors": stats["errors"] + stats["non2xx"],
-    }
-
-
 def scale_out(seconds: int) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -87,8 +60,8 @@ def scale_out(seconds: int) -> dict[str, dict[str, float]]:
                 port,
                 _pid,
             ):
-                run_wrk(port, mix, seconds=2)  # warm-up: every force's chain and writer exist
-                results[f"{processes}_process"] = run_wrk(port, mix, seconds=seconds)
+                wrk(port, seconds=2, connections=64, bodies=mix)  # warm-up: every force's chain and writer exist
+                results[f"{processes}_process"] = wrk(port, seconds=seconds, connections=64, bodies=mix)
     return results
 
 

@@ -148,9 +148,10 @@ def response_size(port: int) -> int:
     return int(statistics.mean(sizes))
 
 
-def wrk(port: int, *, seconds: int, connections: int) -> dict[str, float]:
-    """Closed-loop throughput with wrk; one thread, so the client takes one core at most."""
-    env = {**os.environ, "BODIES_FILE": bodies_file(), "API_KEY": KEY}
+def wrk(port: int, *, seconds: int, connections: int, bodies: str | None = None) -> dict[str, float]:
+    """Closed-loop throughput with wrk posting the lines of ``bodies`` (default: the mix); one thread, so the
+    client takes one core at most."""
+    env = {**os.environ, "BODIES_FILE": bodies or bodies_file(), "API_KEY": KEY}
     out = subprocess.run(
         [
             "wrk",

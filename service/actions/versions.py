@@ -111,6 +111,22 @@ def changed_rules(before: dict[str, str], after: dict[str, str], force: str) -> 
     return sorted(changed)
 
 
+def _held(force: str, digest: str, *, caller: Caller, governance: Governance) -> dict[str, Any]:
+    """A version of ``force`` the store holds (a 404 otherwise), for a caller who acts for the force (a 403 otherwise)."""
+    row = governance.versions.get(digest)
+    if row is None or row["force"] != force:
+        raise NotFound(f"No version {digest} of {force}.")
+    require_force(caller, force)
+    return row
+
+
+def _as_stored(digest: str, governance: Governance, *, state: str) -> VersionOut:
+    """A version as the store now holds it, after a change of state."""
+    stored = governance.versions.get(digest)
+    assert stored is not None
+    return version_out(stored, state=state)
+
+
 # --- upload -------------------------------------------------------------------------------------------
 
 
@@ -204,9 +220,7 @@ def upload_version(
     )
     governance.versions.add_candidate(row, entry)
     logger.info("policy candidate %s for %s uploaded (proofs %s)", candidate.digest, force, "hold" if report.holds else "fail")
-    stored = governance.versions.get(candidate.digest)
-    assert stored is not None
-    return version_out(stored, state="candidate")
+    return _as_stored(candidate.digest, governance, state="candidate")
 
 
 # --- approval -----------------------------------------------------------------------------------------
@@ -216,10 +230,7 @@ def approve_version(
     force: str, digest: str, body: VersionApproval, *, caller: Caller, governance: Governance, new_id: Callable[[], str]
 ) -> VersionOut:
     """A second person with the admin role approves a candidate whose proofs hold, ahead of its time."""
-    row = governance.versions.get(digest)
-    if row is None or row["force"] != force:
-        raise NotFound(f"No version {digest} of {force}.")
-    require_force(caller, force)
+    row = _held(force, digest, caller=caller, governance=governance)
     if row["status"] != "candidate":
         raise ApprovalRefused(
             f"Version {digest} is not a candidate (it is {row['status']}).",
@@ -306,19 +317,14 @@ def approve_version(
             errors=[{"field": "digest", "message": "already approved", "code": "not_a_candidate"}],
         )
     logger.info("policy version %s for %s approved, effective %s", digest, force, row["effective_from"])
-    stored = governance.versions.get(digest)
-    assert stored is not None
-    return version_out(stored, state="approved")
+    return _as_stored(digest, governance, state="approved")
 
 
 def withdraw_version(
     force: str, digest: str, body: VersionApproval, *, caller: Caller, governance: Governance, new_id: Callable[[], str]
 ) -> VersionOut:
     """Stop a candidate, or an approved version before it takes effect (no later than the approval lead before)."""
-    row = governance.versions.get(digest)
-    if row is None or row["force"] != force:
-        raise NotFound(f"No version {digest} of {force}.")
-    require_force(caller, force)
+    row = _held(force, digest, caller=caller, governance=governance)
     if row["status"] not in ("candidate", "approved") or row["activated_at"] is not None:
         raise ApprovalRefused(
             f"Version {digest} cannot be withdrawn: it is {state_of(row, governance.registry, governance.now)}. "
@@ -348,9 +354,7 @@ def withdraw_version(
             f"Version {digest} changed state meanwhile; it was not withdrawn.",
             errors=[{"field": "digest", "message": "changed state", "code": "not_withdrawable"}],
         )
-    stored = governance.versions.get(digest)
-    assert stored is not None
-    return version_out(stored, state="withdrawn")
+    return _as_stored(digest, governance, state="withdrawn")
 
 
 # --- reading --------------------------------------------------------------------------------------------

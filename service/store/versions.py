@@ -74,39 +74,40 @@ class VersionStore:
             )
         self.audit.append(replace(entry, side_rows=(("policy_version", row),)))
 
-    def approve(self, digest: str, *, changes: dict[str, Any], entry: NewEntry, now: datetime) -> bool:
-        """Mark a candidate approved, with its entry, in one transaction; False when it is no longer a candidate."""
+    def _change(self, *, where: list[Any], values: dict[str, Any], entries: list[NewEntry], now: datetime, failed: str) -> bool:
+        """One conditional update and its chain entries in one transaction; False when no row met the conditions."""
         try:
             with self.engine.begin() as connection:
-                changed = connection.execute(
-                    update(_versions).where(_versions.c.digest == digest, _versions.c.status == "candidate").values(**changes)
-                ).rowcount
-                if not changed:
+                if not connection.execute(update(_versions).where(*where).values(**values)).rowcount:
                     return False
-                append_in(connection, [entry], now=now, signing=self.audit.signing)
+                append_in(connection, entries, now=now, signing=self.audit.signing)
         except SQLAlchemyError as exc:
-            raise StoreUnavailable("The approval could not be recorded; the candidate is unchanged.") from exc
+            raise StoreUnavailable(failed) from exc
         return True
+
+    def approve(self, digest: str, *, changes: dict[str, Any], entry: NewEntry, now: datetime) -> bool:
+        """Mark a candidate approved, with its entry, in one transaction; False when it is no longer a candidate."""
+        return self._change(
+            where=[_versions.c.digest == digest, _versions.c.status == "candidate"],
+            values=changes,
+            entries=[entry],
+            now=now,
+            failed="The approval could not be recorded; the candidate is unchanged.",
+        )
 
     def withdraw(self, digest: str, *, entry: NewEntry, now: datetime) -> bool:
         """Withdraw a candidate or an approved version not yet in force, with its entry; False if it no longer can be."""
-        try:
-            with self.engine.begin() as connection:
-                changed = connection.execute(
-                    update(_versions)
-                    .where(
-                        _versions.c.digest == digest,
-                        _versions.c.status.in_(("candidate", "approved")),
-                        _versions.c.activated_at.is_(None),
-                    )
-                    .values(status="withdrawn", retired_at=now)
-                ).rowcount
-                if not changed:
-                    return False
-                append_in(connection, [entry], now=now, signing=self.audit.signing)
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable("The withdrawal could not be recorded; the version is unchanged.") from exc
-        return True
+        return self._change(
+            where=[
+                _versions.c.digest == digest,
+                _versions.c.status.in_(("candidate", "approved")),
+                _versions.c.activated_at.is_(None),
+            ],
+            values={"status": "withdrawn", "retired_at": now},
+            entries=[entry],
+            now=now,
+            failed="The withdrawal could not be recorded; the version is unchanged.",
+        )
 
     def activate(self, digest: str, *, previous: str | None, entries: list[NewEntry], now: datetime) -> bool:
         """Record that a version took effect (and the one before it was retired), once, with the entries."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Request, Response
 
+from service.actions.access import Caller
 from service.actions.versions import (
     Governance,
     approve_version,
@@ -94,6 +96,25 @@ def _governance(request: Request, settings: SettingsDep, store: StoreDep, now: C
         approval_lead=timedelta(seconds=settings.policy_approval_lead_seconds),
         now=now(),
     )
+
+
+async def _change_state(
+    action: Callable[..., VersionOut],
+    force: str,
+    digest: str,
+    body: VersionApproval | None,
+    caller: Caller,
+    governance: Governance,
+    new_id: Callable[[], str],
+    request: Request,
+) -> VersionOut:
+    """Approve or withdraw (in a worker thread: it reads, proves and writes), then bring this worker's versions
+    in step at once; the other workers follow within POLICY_SYNC_SECONDS."""
+    changed = await asyncio.to_thread(
+        action, force, digest, body or VersionApproval(), caller=caller, governance=governance, new_id=new_id
+    )
+    await request.app.state.sync_versions()
+    return changed
 
 
 @router.get(
@@ -186,12 +207,9 @@ async def approve(
     new_id: IdFactoryDep,
     body: Annotated[VersionApproval | None, Body()] = None,
 ) -> VersionOut:
-    governance = _governance(request, settings, store, clock)
-    approved = await asyncio.to_thread(
-        approve_version, policy.id, digest, body or VersionApproval(), caller=caller, governance=governance, new_id=new_id
+    return await _change_state(
+        approve_version, policy.id, digest, body, caller, _governance(request, settings, store, clock), new_id, request
     )
-    await request.app.state.sync_versions()  # this worker holds it at once; the others within POLICY_SYNC_SECONDS
-    return approved
 
 
 @router.post(
@@ -217,12 +235,9 @@ async def withdraw(
     new_id: IdFactoryDep,
     body: Annotated[VersionApproval | None, Body()] = None,
 ) -> VersionOut:
-    governance = _governance(request, settings, store, clock)
-    withdrawn = await asyncio.to_thread(
-        withdraw_version, policy.id, digest, body or VersionApproval(), caller=caller, governance=governance, new_id=new_id
+    return await _change_state(
+        withdraw_version, policy.id, digest, body, caller, _governance(request, settings, store, clock), new_id, request
     )
-    await request.app.state.sync_versions()
-    return withdrawn
 
 
 @router.get(
