@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     # How long a request waits on the store (another writer's lock, a connection) before it gives
     # up with a 503 problem: SQLite's busy timeout; PostgreSQL's connect and lock timeouts.
     store_wait_seconds: float = Field(default=5.0, gt=0, le=300, allow_inf_nan=False)
+    # Decisions kept by fact signature (README "Performance"); 0 decides every request afresh.
+    decision_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
     # Policy versions (README "Changing a force's policy"): how often each worker reads newly approved
     # versions from the store, and how far ahead of its effective time a version must be approved.
     policy_sync_seconds: float = Field(default=5.0, gt=0, le=3600, allow_inf_nan=False)

@@ -16,6 +16,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from service.actions.access import KeyRing
+from service.actions.decisions import DecisionCache
 from service.actions.identity import OidcConfig, OidcVerifier
 from service.actions.versions import VersionBook, activate_due, record_directory_versions
 from service.api.docs import install_docs
@@ -65,6 +66,10 @@ def audit_signing(settings: Settings) -> Signing:
 
 def _new_id() -> str:
     return str(uuid.uuid4())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _warn_unknown_scopes(settings: Settings, loaded: Iterable[str]) -> None:
@@ -167,6 +172,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.metrics = metrics
+    app.state.clock = _now
+    app.state.new_id = _new_id
+    app.state.decisions = DecisionCache(settings.decision_cache_size)
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
     install_docs(app)
     app.include_router(assessments.router)

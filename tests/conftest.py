@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from service.api.deps import get_clock
 from service.engine.loader import load_registry
 from service.engine.policy import PolicyRegistry
 from service.main import create_app
@@ -56,6 +55,6 @@ def clocked(database_url: str) -> Iterator[tuple[TestClient, Clock]]:
     """The app on each storage back end, with a retention period and a clock starting at 2020-01-01."""
     clock = Clock(datetime(2020, 1, 1, tzinfo=UTC))
     app = create_app(make_settings(database_url, retention_days=365))
-    app.dependency_overrides[get_clock] = lambda: clock
+    app.state.clock = clock
     with TestClient(app) as test_client:
         yield test_client, clock

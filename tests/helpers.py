@@ -40,7 +40,7 @@ ROLE_OF_KEY = {
 
 
 class Clock:
-    """A clock the test moves by hand: the app's get_clock dependency overridden with it."""
+    """A clock the test moves by hand, set as the app's clock (``app.state.clock``)."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now

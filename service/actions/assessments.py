@@ -13,7 +13,6 @@ from service.api.schemas.assessments import (
     AssessmentResponse,
     AssessmentSummary,
 )
-from service.engine.decide import decide
 from service.errors import NotFound
 from service.store.records import AuditStore, RecordFilter, StoredRecord, decode_cursor, encode_cursor
 
@@ -23,8 +22,7 @@ async def assess(body: AssessmentRequest, recording: Recording) -> tuple[int, st
     require_force(recording.caller, body.force)
     when = call_time(body.call.received_at, recording.now)
     policy = policy_at(recording.registry, body.force, when, field="force")
-    decision = decide(policy, checked_request(policy, body), now=recording.now)
-    prepared = prepare(body, decision, policy=policy, recording=recording)
+    prepared = prepare(body, recording.decide(policy, checked_request(policy, body)), policy=policy, recording=recording)
     return await record(recording, [prepared], answer=prepared.answer)
 
 

@@ -14,7 +14,6 @@ from service.actions.policies import call_time, policy_at
 from service.api.schemas.assessments import AssessmentRequest
 from service.api.schemas.candidates import CandidatesRequest
 from service.engine.assessment import Decision
-from service.engine.decide import decide
 from service.engine.policy import DECISIONS
 from service.errors import InvalidRequest
 
@@ -101,9 +100,7 @@ def _decide_and_rank(body: CandidatesRequest, recording: Recording) -> tuple[lis
     decided = []
     for index, officer in enumerate(body.officers):
         single = AssessmentRequest(force=body.force, task=body.task, call=body.call, location=body.location, officer=officer)
-        decided.append(
-            (single, decide(policy, checked_request(policy, single, officer_path=("officers", index)), now=recording.now))
-        )
+        decided.append((single, recording.decide(policy, checked_request(policy, single, officer_path=("officers", index)))))
     prepared = [
         prepare(single, decision, policy=policy, recording=recording, candidates_id=candidates_id) for single, decision in decided
     ]

@@ -7,18 +7,20 @@ appended to the chain together, and only once they are committed is the answer h
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from service.actions.abstractions import pending
 from service.actions.access import Caller
-from service.actions.documents import decision_document, to_json
+from service.actions.documents import WireTemplate
 from service.actions.idempotency import Completion
 from service.api.schemas.assessments import AssessmentRequest
 from service.engine.assessment import AssessmentInput, Decision
-from service.engine.decide import check_request
+from service.engine.decide import check_request, decide
 from service.engine.policy import PolicyRegistry, PolicySet
 from service.errors import InvalidRequest, field_path
 from service.ops.context import note_decision
@@ -58,6 +60,74 @@ def abstraction_reason(decision: Decision) -> str | None:
     return None
 
 
+# Decisions kept by fact signature: a few thousand distinct situations cover a control room's day.
+DECISION_CACHE_SIZE = 4096
+
+
+def fact_signature(policy: PolicySet, request: AssessmentInput, *, now: datetime) -> Hashable:
+    """What a decision depends on: the policy version, whether it is past its review date, and every
+    input except those that only name the call and the officer (the call's reference, the officer's
+    id) and the description, which counts through what screening reads in it (the flags, markers
+    and incident types it adds, with the words quoted)."""
+    hits = policy.screener.screen(request.call.description, call_type=request.call.type)
+    anonymous = replace(
+        request, call=replace(request.call, description=None, reference=None), officer=replace(request.officer, id="")
+    )
+    return (policy.id, policy.digest, policy.past_review(now.date()), anonymous, hits)
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A decision and its wire document with gaps for the ids and the time."""
+
+    decision: Decision
+    wire: WireTemplate
+
+
+class DecisionCache:
+    """The engine's decisions by fact signature, least recently used dropped first.
+
+    The engine is a pure function of the signature's parts (``decide`` is given the time only to
+    stamp the decision and to tell whether the policy is past its review date, which the
+    signature holds), so an answer kept here is the answer ``decide`` would give again: only
+    ``decided_at`` is the new request's own. The same request with another officer id or call
+    reference, or a description that screening reads the same way, reuses the decision and its
+    wire text. Safe to use from worker threads (candidates are ranked in one).
+    """
+
+    def __init__(self, size: int = DECISION_CACHE_SIZE) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, Decided] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def decide(self, policy: PolicySet, request: AssessmentInput, *, now: datetime) -> Decided:
+        """The decision for ``request`` at ``now``, as ``decide`` gives it."""
+        if self.size <= 0:
+            decision = decide(policy, request, now=now)
+            return Decided(decision, WireTemplate.of(decision))
+        key = fact_signature(policy, request, now=now)
+        with self._lock:
+            kept = self._entries.get(key)
+            if kept is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+        if kept is not None:
+            return Decided(replace(kept.decision, decided_at=now), kept.wire)
+        decision = decide(policy, request, now=now)
+        decided = Decided(decision, WireTemplate.of(decision))
+        with self._lock:
+            self.misses += 1
+            self._entries[key] = decided
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return decided
+
+
 @dataclass(frozen=True, slots=True)
 class Recording:
     """What a decide-and-record use case works with besides its input: the policy, the store, the
@@ -69,6 +139,14 @@ class Recording:
     now: datetime
     new_id: Callable[[], str]
     completion: Completion | None = None
+    decisions: DecisionCache | None = None
+
+    def decide(self, policy: PolicySet, request: AssessmentInput) -> Decided:
+        """The engine's decision for ``request`` now, from the cache when one is given."""
+        if self.decisions is None:
+            decision = decide(policy, request, now=self.now)
+            return Decided(decision, WireTemplate.of(decision))
+        return self.decisions.decide(policy, request, now=self.now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +166,7 @@ class Prepared:
 
 def prepare(
     body: AssessmentRequest,
-    decision: Decision,
+    decision: Decision | Decided,
     *,
     policy: PolicySet,
     recording: Recording,
@@ -104,19 +182,19 @@ def prepare(
     the entry, unless ``abstraction_id`` names the one an earlier decision already created.
     """
     caller, now, new_id = recording.caller, recording.now, recording.new_id
+    decided = decision if isinstance(decision, Decided) else Decided(decision, WireTemplate.of(decision))
+    decision = decided.decision
     record_id = new_id()
     reason = abstraction_reason(decision) if abstraction_id is None else None
     created = new_id() if reason else None
-    answer = to_json(
-        decision_document(
-            decision,
-            assessment_id=record_id,
-            officer_id=body.officer.id,
-            call_reference=body.call.reference,
-            abstraction_id=created or abstraction_id,
-            candidates_id=candidates_id,
-            escalation=escalation,
-        )
+    answer = decided.wire.render(
+        decided_at=decision.decided_at,
+        assessment_id=record_id,
+        officer_id=body.officer.id,
+        call_reference=body.call.reference,
+        abstraction_id=created or abstraction_id,
+        candidates_id=candidates_id,
+        escalation=escalation,
     )
     side_rows = (
         (("abstraction", _abstraction_row(created, reason, body, policy, record_id, caller, now)),) if created and reason else ()

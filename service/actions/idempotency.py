@@ -8,6 +8,7 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from pydantic import BaseModel
 from sqlalchemy import Connection
 
 from service.actions.access import Caller
@@ -24,15 +25,15 @@ async def run_idempotent(
     caller: Caller,
     key: str | None,
     endpoint: str,
-    body_json: str,
+    body: BaseModel,
     now: datetime,
     run: Callable[[Completion | None], Awaitable[tuple[int, str]]],
 ) -> tuple[int, str, bool]:
     """(status, body, replayed). Without a key this just runs; with one, it runs at most once per
     caller and endpoint (the same key on another endpoint is another key)."""
     if key is None:
-        status, body = await run(None)
-        return status, body, False
+        status, answer = await run(None)
+        return status, answer, False
     if not KEY_PATTERN.match(key):
         raise InvalidRequest(
             "The Idempotency-Key header must be 1 to 255 visible ASCII characters.",
@@ -40,7 +41,7 @@ async def run_idempotent(
                 {"field": "Idempotency-Key", "message": "1 to 255 visible ASCII characters", "code": "invalid_idempotency_key"}
             ],
         )
-    request_hash = "sha256:" + hashlib.sha256(f"{endpoint}\n{body_json}".encode()).hexdigest()
+    request_hash = "sha256:" + hashlib.sha256(f"{endpoint}\n{body.model_dump_json()}".encode()).hexdigest()
     claim = await asyncio.to_thread(
         store.claim, caller_key_id=caller.key_id, key=key, endpoint=endpoint, request_hash=request_hash, now=now
     )
@@ -60,14 +61,14 @@ async def run_idempotent(
             return claim.response_status, claim.response_body, True
         raise Conflict("A request with this Idempotency-Key is still being decided; retry shortly to get its answer.")
 
-    def complete(status: int, body: str, record_id: str) -> Callable[[Connection], None]:
+    def complete(status: int, answer: str, record_id: str) -> Callable[[Connection], None]:
         return completion(
-            caller_key_id=caller.key_id, key=key, endpoint=endpoint, status=status, body=body, record_id=record_id, now=now
+            caller_key_id=caller.key_id, key=key, endpoint=endpoint, status=status, body=answer, record_id=record_id, now=now
         )
 
     try:
-        status, body = await run(complete)
+        status, answer = await run(complete)
     except BaseException:
         await asyncio.to_thread(store.release, caller_key_id=caller.key_id, key=key, endpoint=endpoint)
         raise
-    return status, body, False
+    return status, answer, False

@@ -7,9 +7,8 @@ deciding the call.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request, Response
@@ -18,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicC
 from pydantic import BaseModel, WithJsonSchema
 
 from service.actions.access import Caller, KeyRing, Permission
-from service.actions.decisions import Recording
+from service.actions.decisions import DecisionCache, Recording
 from service.actions.idempotency import KEY_PATTERN, Completion, run_idempotent
 from service.actions.identity import OidcVerifier, looks_like_jwt
 from service.actions.policies import policy_for
@@ -60,12 +59,13 @@ async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-async def get_clock() -> Callable[[], datetime]:
-    return lambda: datetime.now(UTC)
+async def get_clock(request: Request) -> Callable[[], datetime]:
+    """The service's clock (``app.state.clock``; a test sets its own there)."""
+    return request.app.state.clock
 
 
-async def get_id_factory() -> Callable[[], str]:
-    return lambda: str(uuid.uuid4())
+async def get_id_factory(request: Request) -> Callable[[], str]:
+    return request.app.state.new_id
 
 
 async def identify(request: Request, credential: str) -> Caller | None:
@@ -128,11 +128,16 @@ def require(
     """A dependency that admits callers holding any of ``permissions``."""
 
     async def check(caller: Caller = Depends(authenticate)) -> Caller:  # noqa: B008 - a local name cannot go in Annotated here
-        if not any(caller.may(p) for p in permissions):
-            raise Forbidden(f"The '{caller.role}' role may not do this.")
+        admit(caller, permissions)
         return caller
 
     return check
+
+
+def admit(caller: Caller, permissions: tuple[Permission, ...]) -> None:
+    """A 403 unless the caller holds one of ``permissions``."""
+    if not any(caller.may(p) for p in permissions):
+        raise Forbidden(f"The '{caller.role}' role may not do this.")
 
 
 RegistryDep = Annotated[PolicyRegistry, Depends(get_registry)]
@@ -141,12 +146,10 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
 IdFactoryDep = Annotated[Callable[[], str], Depends(get_id_factory)]
 AnyRole = Annotated[Caller, Depends(require(Permission.READ_CATALOGUE))]
-Assessor = Annotated[Caller, Depends(require(Permission.ASSESS))]
 AssessmentReader = Annotated[Caller, Depends(require(Permission.READ_OWN_ASSESSMENTS, Permission.READ_ALL_ASSESSMENTS))]
 Verifier = Annotated[Caller, Depends(require(Permission.VERIFY_AUDIT))]
 Exporter = Annotated[Caller, Depends(require(Permission.EXPORT_AUDIT))]
 Purger = Annotated[Caller, Depends(require(Permission.PURGE_AUDIT))]
-Escalator = Annotated[Caller, Depends(require(Permission.ESCALATE))]
 MatrixReader = Annotated[Caller, Depends(require(Permission.READ_MATRIX))]
 AbstractionRecorder = Annotated[Caller, Depends(require(Permission.RECORD_ABSTRACTION))]
 AbstractionAuthoriser = Annotated[Caller, Depends(require(Permission.AUTHORISE_ABSTRACTION))]
@@ -187,51 +190,75 @@ class DecisionPost:
     def __init__(
         self,
         *,
+        caller: Caller,
         registry: PolicyRegistry,
         store: AuditStore,
         keys: IdempotencyStore,
         key: str | None,
         clock: Callable[[], datetime],
         new_id: Callable[[], str],
+        decisions: DecisionCache | None = None,
     ) -> None:
+        self.caller = caller
         self.registry = registry
         self.store = store
         self.keys = keys
         self.key = key
         self.clock = clock
         self.new_id = new_id
+        self.decisions = decisions
 
     async def answer(
-        self, *, caller: Caller, endpoint: str, body: BaseModel, action: Callable[[Recording], Awaitable[tuple[int, str]]]
+        self, *, endpoint: str, body: BaseModel, action: Callable[[Recording], Awaitable[tuple[int, str]]]
     ) -> Response:
         """Run ``action`` (or replay its recorded answer) and render what was recorded."""
         now = self.clock()
 
         def run(completion: Completion | None) -> Awaitable[tuple[int, str]]:
-            return action(Recording(self.registry, self.store, caller, now, self.new_id, completion))
+            return action(Recording(self.registry, self.store, self.caller, now, self.new_id, completion, self.decisions))
 
         status, text, replayed = await run_idempotent(
-            store=self.keys, caller=caller, key=self.key, endpoint=endpoint, body_json=body.model_dump_json(), now=now, run=run
+            store=self.keys, caller=self.caller, key=self.key, endpoint=endpoint, body=body, now=now, run=run
         )
         headers = {"Idempotent-Replayed": "true"} if replayed else None
         return Response(content=text, status_code=status, media_type="application/json", headers=headers)
 
 
-async def get_decision_post(
-    request: Request,
-    registry: RegistryDep,
-    store: StoreDep,
-    clock: ClockDep,
-    new_id: IdFactoryDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> DecisionPost:
-    return DecisionPost(
-        registry=registry, store=store, keys=request.app.state.idempotency, key=idempotency_key, clock=clock, new_id=new_id
-    )
+def decision_post(*permissions: Permission) -> Callable[..., Awaitable[DecisionPost]]:
+    """The dependency of a route that decides and records: the caller (holding any of ``permissions``),
+    the Idempotency-Key and what the decision is made and recorded with, in one dependency.
+
+    It is the only dependency of the routes every dispatch goes through, because each dependency
+    FastAPI resolves costs about as much as a small decision; it authenticates as ``get_caller``
+    does (both bearer schemes declared for the docs page) and reads the store, the clock and the
+    id factory from the app's state."""
+
+    async def post(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        _token: Annotated[HTTPAuthorizationCredentials | None, Depends(token_bearer)],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> DecisionPost:
+        caller = await get_caller(request, credentials, _token)
+        admit(caller, permissions)
+        state = request.app.state
+        return DecisionPost(
+            caller=caller,
+            registry=state.registry,
+            store=state.store,
+            keys=state.idempotency,
+            key=idempotency_key,
+            clock=state.clock,
+            new_id=state.new_id,
+            decisions=state.decisions,
+        )
+
+    return post
 
 
 PolicyDep = Annotated[PolicySet, Depends(get_force_policy)]
-DecisionPostDep = Annotated[DecisionPost, Depends(get_decision_post)]
+AssessmentPost = Annotated[DecisionPost, Depends(decision_post(Permission.ASSESS))]
+EscalationPost = Annotated[DecisionPost, Depends(decision_post(Permission.ESCALATE))]
 BrowserMatrixReader = Annotated[Caller, Depends(require(Permission.READ_MATRIX, authenticate=get_browser_caller))]
 
 

@@ -8,7 +8,6 @@ import json
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from service.api.deps import get_store
 from service.main import create_app
 from service.store.database import make_engine
 from service.store.records import AuditStore
@@ -120,9 +119,10 @@ def test_a_decision_that_cannot_be_recorded_is_not_returned(sqlite_url: str) -> 
     app = create_app(make_settings(sqlite_url))
     unreachable = make_engine("postgresql+psycopg://nobody:nothing@127.0.0.1:9/none")
     broken_store = AuditStore(unreachable)
-    app.dependency_overrides[get_store] = lambda: broken_store
     with TestClient(app) as test_client:
+        working, app.state.store = app.state.store, broken_store
         response = test_client.post("/v1/assessments", json=ASB, headers=headers("dispatcher"))
+        app.state.store = working
     assert response.status_code == 503
     problem = response.json()
     assert response.headers["content-type"] == "application/problem+json"

@@ -17,7 +17,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from service.api.deps import get_store
 from service.main import create_app
 from service.store.database import make_engine
 from service.store.records import AuditStore
@@ -159,12 +158,12 @@ def test_failed_recording_releases_the_key(sqlite_url: str) -> None:
     unreachable = AuditStore(make_engine("postgresql+psycopg://nobody:nothing@127.0.0.1:9/none"))
     key = {"Idempotency-Key": "cad-7f3a-0004"}
     with TestClient(app) as test_client:
-        app.dependency_overrides[get_store] = lambda: unreachable
+        working, app.state.store = app.state.store, unreachable
         failed = test_client.post("/v1/assessments", json=BODY, headers={**headers("dispatcher"), **key})
         assert failed.status_code == 503 and failed.headers["retry-after"] == "1"
         metrics = test_client.get("/metrics").text
         assert "pcso_audit_write_failures_total 1.0" in metrics
-        app.dependency_overrides.clear()
+        app.state.store = working
         retried = test_client.post("/v1/assessments", json=BODY, headers={**headers("dispatcher"), **key})
         assert retried.status_code == 200
     assert rows(sqlite_url) == 1

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.api.deps import get_clock
 from service.main import create_app
 from tests.helpers import POLICY_DIR, Clock, api_keys, headers, make_settings
 
@@ -52,7 +51,7 @@ def governed(database_url: str) -> Iterator[tuple[TestClient, Clock]]:
     clock = Clock(datetime.now(UTC).replace(microsecond=0))
     settings = make_settings(database_url, api_keys=api_keys() + f",{SECOND_ADMIN}:admin")
     app = create_app(settings)
-    app.dependency_overrides[get_clock] = lambda: clock
+    app.state.clock = clock
     with TestClient(app) as client:
         yield client, clock
 

@@ -13,7 +13,7 @@ from service.actions.access import require_force
 from service.actions.assessments import assess, list_assessments, read_assessment
 from service.actions.documents import compact_document
 from service.actions.escalations import escalate_assessment, writable_parent
-from service.api.deps import AssessmentReader, Assessor, DecisionPostDep, Escalator, KnownQueryParameters, StoreDep
+from service.api.deps import AssessmentPost, AssessmentReader, EscalationPost, KnownQueryParameters, StoreDep
 from service.api.examples import (
     ASSESSMENT_EXAMPLES,
     ASSESSMENT_PAGE_EXAMPLE,
@@ -91,12 +91,11 @@ def _check_cursor(cursor: str | None) -> None:
 )
 async def create_assessment(
     body: Annotated[AssessmentRequest, Body(openapi_examples=ASSESSMENT_EXAMPLES)],
-    caller: Assessor,
-    post: DecisionPostDep,
+    post: AssessmentPost,
     view: ViewQuery = "full",
 ) -> Response:
-    require_force(caller, body.force)  # before an Idempotency-Key can replay: a caller re-scoped since gets no answer
-    answer = await post.answer(caller=caller, endpoint="POST /v1/assessments", body=body, action=lambda run: assess(body, run))
+    require_force(post.caller, body.force)  # before an Idempotency-Key can replay: a caller re-scoped since gets no answer
+    answer = await post.answer(endpoint="POST /v1/assessments", body=body, action=lambda run: assess(body, run))
     return render_view(answer, view, compact_document)
 
 
@@ -155,13 +154,10 @@ def get_assessment(
 async def create_escalation(
     assessment_id: Annotated[Identifier, Path(min_length=1, max_length=64, description="The decision the escalation follows.")],
     body: Annotated[EscalationRequest, Body(openapi_examples=ESCALATION_EXAMPLES)],
-    caller: Escalator,
-    post: DecisionPostDep,
+    post: EscalationPost,
     view: ViewQuery = "full",
 ) -> Response:
     endpoint = f"POST /v1/assessments/{assessment_id}/escalations"
-    await writable_parent(post.store, assessment_id, caller=caller)  # before an Idempotency-Key can replay
-    answer = await post.answer(
-        caller=caller, endpoint=endpoint, body=body, action=lambda run: escalate_assessment(assessment_id, body, run)
-    )
+    await writable_parent(post.store, assessment_id, caller=post.caller)  # before an Idempotency-Key can replay
+    answer = await post.answer(endpoint=endpoint, body=body, action=lambda run: escalate_assessment(assessment_id, body, run))
     return render_view(answer, view, compact_document)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Response
 from service.actions.access import require_force
 from service.actions.candidates import rank_candidates
 from service.actions.documents import compact_candidates
-from service.api.deps import Assessor, DecisionPostDep, KnownQueryParameters
+from service.api.deps import AssessmentPost, KnownQueryParameters
 from service.api.examples import CANDIDATES_EXAMPLES
 from service.api.negotiation import ViewQuery, render_view
 from service.api.responses import problems
@@ -36,12 +36,9 @@ router = APIRouter(prefix="/v1/candidates", tags=["dispatch"], route_class=Stric
 )
 async def candidates(
     body: Annotated[CandidatesRequest, Body(openapi_examples=CANDIDATES_EXAMPLES)],
-    caller: Assessor,
-    post: DecisionPostDep,
+    post: AssessmentPost,
     view: ViewQuery = "full",
 ) -> Response:
-    require_force(caller, body.force)  # before an Idempotency-Key can replay: a caller re-scoped since gets no answer
-    answer = await post.answer(
-        caller=caller, endpoint="POST /v1/candidates", body=body, action=lambda run: rank_candidates(body, run)
-    )
+    require_force(post.caller, body.force)  # before an Idempotency-Key can replay: a caller re-scoped since gets no answer
+    answer = await post.answer(endpoint="POST /v1/candidates", body=body, action=lambda run: rank_candidates(body, run))
     return render_view(answer, view, compact_candidates)
