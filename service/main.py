@@ -6,7 +6,6 @@ import asyncio
 import gc
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -26,6 +25,7 @@ from service.api.problems import install_error_handlers
 from service.api.routes import abstractions, assessments, audit, candidates, health, policies, versions
 from service.config import Settings, get_settings
 from service.engine.loader import PolicyLoadError, load_registry
+from service.ops.ids import random_uuid
 from service.ops.logs import configure_logging
 from service.ops.metrics import Metrics
 from service.store import migrate
@@ -65,7 +65,7 @@ def audit_signing(settings: Settings) -> Signing:
 
 
 def _new_id() -> str:
-    return str(uuid.uuid4())
+    return str(random_uuid())
 
 
 def _now() -> datetime:

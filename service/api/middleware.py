@@ -6,13 +6,13 @@ import json
 import logging
 import re
 import time
-import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import PROBLEM_MEDIA_TYPE, PayloadTooLarge
 from service.ops.context import REQUEST_CONTEXT
+from service.ops.ids import random_uuid
 from service.ops.metrics import Metrics
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -47,7 +47,7 @@ class RequestMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         offered = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+        request_id = offered if REQUEST_ID.match(offered) else random_uuid().hex
         context: dict[str, Any] = {"request_id": request_id}
         token = REQUEST_CONTEXT.set(context)
         started = time.perf_counter()
@@ -105,10 +105,10 @@ class RequestMiddleware:
     def _observe(self, scope: Scope, context: dict[str, Any], status: int, elapsed: float) -> None:
         route = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
-        self.metrics.latency.labels(method=scope["method"], route=template, status=str(status)).observe(elapsed)
+        self.metrics.latency.labels(scope["method"], template, str(status)).observe(elapsed)
         decisions = context.get("decisions", [])
         for decision in decisions:
-            self.metrics.decisions.labels(force=decision["force"], decision=decision["decision"]).inc()
+            self.metrics.decisions.labels(decision["force"], decision["decision"]).inc()
         if context.get("audit_write_failed"):
             self.metrics.audit_failures.inc()
         line: dict[str, Any] = {

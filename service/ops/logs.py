@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import logging.handlers
 import queue
 import sys
 from datetime import UTC, datetime
+
+import pydantic_core
 
 from service.ops.context import current_request_id
 
@@ -18,7 +19,7 @@ _listener: logging.handlers.QueueListener | None = None
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="microseconds")[:-6] + "Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -29,15 +30,16 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return pydantic_core.to_json(entry, fallback=str).decode("utf-8")
 
 
 class _ContextQueueHandler(logging.handlers.QueueHandler):
-    """Formats in the caller's thread (where the request context is), writes from the listener's."""
+    """Takes the request id from the caller's thread (where the request context is) and hands the
+    record over as it is: the listener's thread formats and writes it, off the event loop."""
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         record.request_id = getattr(record, "request_id", None) or current_request_id()
-        return super().prepare(record)
+        return record
 
 
 def configure_logging(level: str) -> None:
@@ -47,14 +49,17 @@ def configure_logging(level: str) -> None:
     the event loop that serves requests.
     """
     global _listener
+    # No record names its source line, thread or process, so logging need not look them up (it walks
+    # the stack for each record otherwise).
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     if _listener is None:
         stream = logging.StreamHandler(sys.stderr)
-        stream.setFormatter(logging.Formatter("%(message)s"))  # already JSON, formatted by the queue handler
+        stream.setFormatter(JsonFormatter())
         _listener = logging.handlers.QueueListener(queue.SimpleQueue(), stream, respect_handler_level=False)
         _listener.start()
         atexit.register(_listener.stop)
     handler = _ContextQueueHandler(_listener.queue)
-    handler.setFormatter(JsonFormatter())
     for name in ("service", "uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers = [handler]

@@ -46,7 +46,7 @@ def chain_of(force: str | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class NewEntry:
-    """An entry to append; ``content_digest`` is computed from the other fields."""
+    """An entry to append; the writer computes its content digest from these fields when it links it."""
 
     id: str
     kind: str
@@ -77,10 +77,6 @@ class NewEntry:
     side_rows: tuple[tuple[str, dict[str, Any]], ...] = field(default=(), compare=False)
     # Other statements that must commit with this entry (e.g. completing an idempotency key).
     side_effects: tuple[Callable[[Connection], None], ...] = field(default=(), compare=False)
-    content_digest: str = field(default="", compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "content_digest", content_digest(self))
 
     @property
     def chain(self) -> str:
@@ -220,7 +216,9 @@ def append_in(
     for entry in entries:
         head = heads[entry.chain]
         head.seq += 1
-        digest = chain_digest(head.digest, entry.content_digest)
+        # Hashed here, in the writer's thread, off the event loop (hashlib lets go of the GIL while
+        # it reads a record's ~10 KB).
+        digest = chain_digest(head.digest, content_digest(entry))
         if signing is not None and head.seq % signing.every == 0:
             to_sign.append((entry.chain, head.seq, digest, "interval"))
         rows.append(
