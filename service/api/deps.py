@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request, Response
 from fastapi.routing import APIRoute
@@ -224,22 +224,21 @@ class DecisionPost:
         return Response(content=text, status_code=status, media_type="application/json", headers=headers)
 
 
+# What a decision post's operation declares instead of the two bearer dependencies (see decision_post).
+BEARER_SECURITY: dict[str, Any] = {"security": [{bearer.scheme_name: []}, {token_bearer.scheme_name: []}]}
+
+
 def decision_post(*permissions: Permission) -> Callable[..., Awaitable[DecisionPost]]:
     """The dependency of a route that decides and records: the caller (holding any of ``permissions``),
     the Idempotency-Key and what the decision is made and recorded with, in one dependency.
 
     It is the only dependency of the routes every dispatch goes through, because each dependency
-    FastAPI resolves costs about as much as a small decision; it authenticates as ``get_caller``
-    does (both bearer schemes declared for the docs page) and reads the store, the clock and the
-    id factory from the app's state."""
+    FastAPI resolves costs about as much as the decision itself: it reads the bearer credential as
+    ``get_caller`` does (the route declares both bearer schemes with ``BEARER_SECURITY``) and takes
+    the store, the clock, the id factory and the decision cache from the app's state."""
 
-    async def post(
-        request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-        _token: Annotated[HTTPAuthorizationCredentials | None, Depends(token_bearer)],
-        idempotency_key: IdempotencyKeyHeader = None,
-    ) -> DecisionPost:
-        caller = await get_caller(request, credentials, _token)
+    async def post(request: Request, idempotency_key: IdempotencyKeyHeader = None) -> DecisionPost:
+        caller = await get_caller(request, await bearer(request), None)
         admit(caller, permissions)
         state = request.app.state
         return DecisionPost(
@@ -262,11 +261,8 @@ EscalationPost = Annotated[DecisionPost, Depends(decision_post(Permission.ESCALA
 BrowserMatrixReader = Annotated[Caller, Depends(require(Permission.READ_MATRIX, authenticate=get_browser_caller))]
 
 
-async def known_query_parameters(request: Request) -> None:
-    """Refuse query parameters the route does not declare (a typo must not be silently ignored)."""
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
-        return
+def _declared_query_parameters(route: APIRoute) -> frozenset[str]:
+    """The query parameters a route declares, in its own parameters and its dependencies'."""
     declared: set[str] = set()
     pending = [route.dependant]
     while pending:
@@ -278,7 +274,25 @@ async def known_query_parameters(request: Request) -> None:
             else:
                 declared.add(parameter.alias)
         pending.extend(dependant.dependencies)
-    unknown = sorted(set(request.query_params) - declared)
+    return frozenset(declared)
+
+
+_DECLARED_QUERY = "_pcso_declared_query_parameters"
+
+
+async def known_query_parameters(request: Request) -> None:
+    """Refuse query parameters the route does not declare (a typo must not be silently ignored)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    query = request.query_params
+    if not query:
+        return
+    declared = getattr(route, _DECLARED_QUERY, None)
+    if declared is None:  # worked out once per route
+        declared = _declared_query_parameters(route)
+        setattr(route, _DECLARED_QUERY, declared)
+    unknown = sorted(set(query) - declared)
     if unknown:
         raise InvalidRequest(
             f"Unknown query parameter(s): {', '.join(repr(name) for name in unknown)}.",

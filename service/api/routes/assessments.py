@@ -13,7 +13,7 @@ from service.actions.access import require_force
 from service.actions.assessments import assess, list_assessments, read_assessment
 from service.actions.documents import compact_document
 from service.actions.escalations import escalate_assessment, writable_parent
-from service.api.deps import AssessmentPost, AssessmentReader, EscalationPost, KnownQueryParameters, StoreDep
+from service.api.deps import BEARER_SECURITY, AssessmentPost, AssessmentReader, EscalationPost, KnownQueryParameters, StoreDep
 from service.api.examples import (
     ASSESSMENT_EXAMPLES,
     ASSESSMENT_PAGE_EXAMPLE,
@@ -88,6 +88,7 @@ def _check_cursor(cursor: str | None) -> None:
         "`view=compact` answers `CompactAssessmentResponse` (under 1.5 KB) instead of the full `AssessmentResponse`."
     ),
     responses=DECISION_RESPONSES,
+    openapi_extra=BEARER_SECURITY,
 )
 async def create_assessment(
     body: Annotated[AssessmentRequest, Body(openapi_examples=ASSESSMENT_EXAMPLES)],
@@ -150,6 +151,7 @@ def get_assessment(
         "`view=compact` answers `CompactAssessmentResponse` instead, as for POST /v1/assessments."
     ),
     responses=DECISION_RESPONSES,
+    openapi_extra=BEARER_SECURITY,
 )
 async def create_escalation(
     assessment_id: Annotated[Identifier, Path(min_length=1, max_length=64, description="The decision the escalation follows.")],

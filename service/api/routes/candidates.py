@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Response
 from service.actions.access import require_force
 from service.actions.candidates import rank_candidates
 from service.actions.documents import compact_candidates
-from service.api.deps import AssessmentPost, KnownQueryParameters
+from service.api.deps import BEARER_SECURITY, AssessmentPost, KnownQueryParameters
 from service.api.examples import CANDIDATES_EXAMPLES
 from service.api.negotiation import ViewQuery, render_view
 from service.api.responses import problems
@@ -33,6 +33,7 @@ router = APIRouter(prefix="/v1/candidates", tags=["dispatch"], route_class=Stric
         "each officer's decision in the compact view of POST /v1/assessments."
     ),
     responses=problems(401, 403, 404, 409, 422, 503),
+    openapi_extra=BEARER_SECURITY,
 )
 async def candidates(
     body: Annotated[CandidatesRequest, Body(openapi_examples=CANDIDATES_EXAMPLES)],
