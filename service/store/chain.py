@@ -21,9 +21,10 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.exc import OperationalError
@@ -196,6 +197,38 @@ def _next_seqs(connection: Connection, count: int, now: datetime) -> int:
         cursor.close()
 
 
+def _batched(connection: Connection) -> AbstractContextManager[Any]:
+    """On PostgreSQL, statements sent together and answered together (psycopg's pipeline mode): one
+    round trip for what is inside, in the order sent. Elsewhere, nothing changes."""
+    if connection.dialect.name == "postgresql":
+        return cast(AbstractContextManager[Any], connection.connection.dbapi_connection.pipeline())  # type: ignore[union-attr]
+    return nullcontext()
+
+
+def _lock_heads(connection: Connection, chains: Sequence[str], count: int, now: datetime) -> tuple[dict[str, _Head], int]:
+    """Lock each chain's head (in the order given) and reserve ``count`` overall sequence numbers, in
+    one round trip on PostgreSQL; the heads, and the first sequence number."""
+    if connection.dialect.name != "postgresql":
+        return {chain: lock_chain(connection, chain, now) for chain in chains}, _next_seqs(connection, count, now)
+    locks = []
+    with _batched(connection):
+        for chain in chains:
+            cursor = connection.connection.cursor()
+            cursor.execute(_driver_sql(connection, _LOCK_CHAIN), (now, chain))
+            locks.append(cursor)
+        numbers = connection.connection.cursor()
+        numbers.execute(_NEXT_SEQ_POSTGRES, (count,))
+    heads = {}
+    for chain, cursor in zip(chains, locks, strict=True):
+        row = cursor.fetchone()
+        cursor.close()
+        # A chain with no head yet is started (and locked) on its own: once per chain, ever.
+        heads[chain] = _Head(int(row[0]), row[1], int(row[2])) if row is not None else lock_chain(connection, chain, now)
+    first = min(int(row[0]) for row in numbers.fetchall())
+    numbers.close()
+    return heads, first
+
+
 def append_in(
     connection: Connection,
     entries: Sequence[NewEntry],
@@ -208,8 +241,7 @@ def append_in(
     the caller's transaction. Every entry at a multiple of the signing interval is signed; with
     ``sign_reason``, so is every head moved (a purge)."""
     chains = sorted({entry.chain for entry in entries})
-    heads = {chain: lock_chain(connection, chain, now) for chain in chains}
-    seq = _next_seqs(connection, len(entries), now)
+    heads, seq = _lock_heads(connection, chains, len(entries), now)
     rows = []
     appended = []
     to_sign: list[tuple[str, int, str, str]] = []
@@ -255,9 +287,19 @@ def append_in(
         appended.append(Appended(seq, head.seq, digest))
         head.digest = digest
         seq += 1
+    if signing is not None and sign_reason is not None:
+        to_sign += [(chain, head.seq, head.digest, sign_reason) for chain, head in heads.items() if head.seq % signing.every]
     cursor = connection.connection.cursor()
     try:
-        cursor.executemany(_driver_sql(connection, _INSERT_RECORD), rows)
+        # The records, the checkpoints and the heads' moves go in one round trip on PostgreSQL.
+        with _batched(connection):
+            cursor.executemany(_driver_sql(connection, _INSERT_RECORD), rows)
+            for chain, chain_seq, digest, reason in to_sign:
+                assert signing is not None
+                _sign(cursor, connection, signing.signer, chain, chain_seq, digest, now, reason)
+                heads[chain].signed_seq = max(heads[chain].signed_seq, chain_seq)
+            for chain, head in heads.items():
+                cursor.execute(_driver_sql(connection, _MOVE_CHAIN), (head.seq, head.digest, head.signed_seq, chain))
         side: dict[str, list[dict[str, Any]]] = {}
         for entry in entries:
             for table, values in entry.side_rows:
@@ -267,14 +309,6 @@ def append_in(
         for entry in entries:
             for effect in entry.side_effects:
                 effect(connection)
-        if signing is not None and sign_reason is not None:
-            to_sign += [(chain, head.seq, head.digest, sign_reason) for chain, head in heads.items() if head.seq % signing.every]
-        for chain, chain_seq, digest, reason in to_sign:
-            assert signing is not None
-            _sign(cursor, connection, signing.signer, chain, chain_seq, digest, now, reason)
-            heads[chain].signed_seq = max(heads[chain].signed_seq, chain_seq)
-        for chain, head in heads.items():
-            cursor.execute(_driver_sql(connection, _MOVE_CHAIN), (head.seq, head.digest, head.signed_seq, chain))
     finally:
         cursor.close()
     return appended
@@ -296,6 +330,9 @@ Done = Callable[[list[Appended] | None, BaseException | None], None]
 COMMIT_ALLOWANCE_SECONDS = 5.0
 # How much sooner than its caller the writer gives up on an entry.
 _MARGIN_SECONDS = 0.5
+# A writer keeps its connection from one batch to the next while batches keep coming; after this
+# long without one it takes a connection from the pool again, which checks it is still alive.
+_KEEP_CONNECTION_SECONDS = 1.0
 
 
 class CallerGaveUp(TimeoutError):
@@ -338,6 +375,9 @@ class ChainWriter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
+        # Used only by the writer's thread.
+        self._connection: Connection | None = None
+        self._used_at = 0.0
 
     def append(self, entries: Sequence[NewEntry], *, timeout: float | None = None) -> list[Appended]:
         """Block until the entries are committed (together); raise the store's error if they could not be."""
@@ -393,11 +433,19 @@ class ChainWriter:
         if thread is not None:
             self._queue.put(None)
             thread.join(timeout=30)
+        if thread is None or not thread.is_alive():
+            self._release()
 
     def _run(self) -> None:
         stopping = False
         while not stopping:
-            item = self._queue.get()
+            try:
+                # While it holds a connection, the writer waits for work only so long before it gives
+                # the connection back to the pool.
+                item = self._queue.get(timeout=_KEEP_CONNECTION_SECONDS if self._connection is not None else None)
+            except queue.Empty:
+                self._release()
+                continue
             if item is None:
                 break
             batch = [item]
@@ -413,6 +461,7 @@ class ChainWriter:
                 batch.append(more)
                 size += len(more.entries)
             self._commit(batch)
+        self._release()
 
     def _commit(self, batch: list[_Waiting]) -> None:
         batch = self._still_waiting(batch)
@@ -454,11 +503,36 @@ class ChainWriter:
         return [item for item in batch if item.deadline > now]
 
     def _append(self, entries: list[NewEntry], deadline: float) -> list[Appended]:
-        with self._engine.begin() as connection:
-            appended = append_in(connection, entries, now=datetime.now(UTC), signing=self._signing)
-            if time.monotonic() >= deadline:
-                raise CallerGaveUp("a caller stopped waiting before the batch could be committed")  # rolls back
-            return appended
+        connection = self._connect()
+        try:
+            with connection.begin():
+                appended = append_in(connection, entries, now=datetime.now(UTC), signing=self._signing)
+                if time.monotonic() >= deadline:
+                    raise CallerGaveUp("a caller stopped waiting before the batch could be committed")  # rolls back
+        except CallerGaveUp:
+            raise
+        except BaseException:
+            self._release()  # a failed connection is not used again; the next batch takes a fresh one
+            raise
+        self._used_at = time.monotonic()
+        return appended
+
+    def _connect(self) -> Connection:
+        """The writer's connection: kept while batches keep coming (no pool checkout or liveness
+        round trip per batch), taken from the pool again after a pause or a failure."""
+        if self._connection is not None and time.monotonic() - self._used_at > _KEEP_CONNECTION_SECONDS:
+            self._release()
+        if self._connection is None:
+            self._connection = self._engine.connect()
+        return self._connection
+
+    def _release(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - a broken connection is dropped whatever closing it says
+                logger.warning("closing the audit writer's connection failed", exc_info=True)
 
 
 class ChainWriters:
