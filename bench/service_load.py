@@ -112,7 +112,9 @@ def server(
         env["DATABASE_URL"] = database_url
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+            # The protocol production serves with (python -m service.ops.server), for the service and the bare app alike.
+            [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+            + ["--http", "service.ops.timeouts:TimeoutHttpProtocol"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -148,10 +150,35 @@ def response_size(port: int) -> int:
     return int(statistics.mean(sizes))
 
 
-def wrk(port: int, *, seconds: int, connections: int, bodies: str | None = None) -> dict[str, float]:
-    """Closed-loop throughput with wrk posting the lines of ``bodies`` (default: the mix); one thread, so the
-    client takes one core at most."""
-    env = {**os.environ, "BODIES_FILE": bodies or bodies_file(), "API_KEY": KEY}
+def distinct_bodies_file(count: int = 12_000) -> str:
+    """``count`` requests no two alike: the mix's calls in turn, each with its own officer id, call reference
+    and description (a narrative of the labelled screening corpus with the call's own reference appended), so
+    that every description is new to the screener and a decision is reused only when the facts and what
+    screening reads in the description are the same as an earlier call's."""
+    narratives = [
+        json.loads(line)["text"]
+        for path in sorted((ROOT / "tests" / "data" / "narratives").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    handle = tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False)  # noqa: SIM115 - removed by the caller's OS temp clean-up
+    for index in range(count):
+        body = json.loads(json.dumps(MIX[index % len(MIX)]))
+        reference = f"BENCH-{index:06d}"
+        body["call"]["reference"] = reference
+        body["call"]["description"] = f"{narratives[index % len(narratives)]} (ref {reference})"
+        body["officer"]["id"] = f"PCSO {10_000 + index}"
+        handle.write(json.dumps(body) + "\n")
+    handle.close()
+    return handle.name
+
+
+def wrk(
+    port: int, *, seconds: int, connections: int, bodies: str | None = None, path: str = "/v1/assessments"
+) -> dict[str, float]:
+    """Closed-loop throughput with wrk posting the lines of ``bodies`` (default: the mix) to ``path``; one
+    thread, so the client takes one core at most."""
+    env = {**os.environ, "BODIES_FILE": bodies or bodies_file(), "API_KEY": KEY, "REQUEST_PATH": path}
     out = subprocess.run(
         [
             "wrk",
@@ -216,6 +243,7 @@ async def _open_loop(port: int, rate: float, seconds: float) -> dict[str, float]
     latencies: list[float] = []
     lags: list[float] = []
     failures = 0
+    refused: dict[int, int] = {}
 
     async def one(index: int, scheduled: float) -> None:
         nonlocal failures
@@ -230,6 +258,7 @@ async def _open_loop(port: int, rate: float, seconds: float) -> dict[str, float]
         latencies.append(time.perf_counter() - scheduled)
         if status != 200:
             failures += 1
+            refused[status] = refused.get(status, 0) + 1
         idle.append(connection)
 
     start = time.perf_counter() + 0.2
@@ -258,6 +287,7 @@ async def _open_loop(port: int, rate: float, seconds: float) -> dict[str, float]
         "p99_ms": pct(latencies, 0.99),
         "p999_ms": pct(latencies, 0.999),
         "generator_lag_p99_ms": pct(lags, 0.99),
+        "failure_statuses": refused,  # type: ignore[dict-item]
     }
 
 

@@ -1,6 +1,8 @@
--- POSTs the request bodies in BODIES_FILE (one JSON document per line) in turn, with the API key.
+-- POSTs the request bodies in BODIES_FILE (one JSON document per line) in turn, with the API key,
+-- to REQUEST_PATH (default /v1/assessments).
 local bodies = {}
 local counter = 0
+local path = os.getenv("REQUEST_PATH") or "/v1/assessments"
 
 function init(args)
   for line in io.lines(os.getenv("BODIES_FILE")) do
@@ -11,7 +13,7 @@ end
 function request()
   counter = counter + 1
   local body = bodies[(counter % #bodies) + 1]
-  return wrk.format("POST", "/v1/assessments", {
+  return wrk.format("POST", path, {
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. (os.getenv("API_KEY") or "none"),
   }, body)
