@@ -63,7 +63,13 @@ def test_template_of_an_escalation_renders_the_escalation_document() -> None:
     after = replace(body, call=replace(body.call, flags=body.call.flags | {"weapons"}))
     decision, escalation = escalate(policy, parent_id="p-1", before=body, previous_decision="deploy", after=after, now=FIXED_NOW)
     document = escalation_document(escalation)
-    values = {"assessment_id": "e-1", "officer_id": "PCSO 1", "call_reference": "R", "abstraction_id": "a-1", "escalation": document}
+    values = {
+        "assessment_id": "e-1",
+        "officer_id": "PCSO 1",
+        "call_reference": "R",
+        "abstraction_id": "a-1",
+        "escalation": document,
+    }
     assert WireTemplate.of(decision).render(decided_at=FIXED_NOW, **values) == full_text(decision, **values)  # type: ignore[arg-type]
 
 
