@@ -205,7 +205,9 @@ def test_a_version_takes_effect_on_every_worker_and_is_recorded_once(database_ur
         database_url, api_keys=api_keys() + f",{SECOND_ADMIN}:admin", policy_sync_seconds=0.2, policy_approval_lead_seconds=0
     )
     with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
-        effective = datetime.now(UTC) + timedelta(seconds=3)
+        # Far enough ahead for the upload (validation, proofs, impact replay: over 3 s on a busy 2-core machine)
+        # to finish before the version is due, so that the approval is not too late.
+        effective = datetime.now(UTC) + timedelta(seconds=12)
         digest = upload(first, headers("planner"), files(), effective).json()["digest"]
         assert first.post(f"/v1/policies/west-midlands/versions/{digest}/approval", headers=headers("admin")).status_code == 200
         time.sleep(max(0.0, (effective - datetime.now(UTC)).total_seconds()) + 1.0)
