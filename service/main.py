@@ -177,6 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.decisions = DecisionCache(settings.decision_cache_size)
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
     install_docs(app)
+    app.include_router(assessments.decisions)
     app.include_router(assessments.router)
     app.include_router(candidates.router)
     app.include_router(abstractions.router)

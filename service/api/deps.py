@@ -252,6 +252,7 @@ def decision_post(*permissions: Permission) -> Callable[..., Awaitable[DecisionP
             decisions=state.decisions,
         )
 
+    post.one_pass = True  # type: ignore[attr-defined]  # DecisionRoute may call it directly
     return post
 
 

@@ -121,6 +121,11 @@ class StrictJSONRequest(Request):
         except Exception as exc:  # not JSON (or too deeply nested): reported by FastAPI as it always has been
             self._undecodable = exc
 
+    @property
+    def decoded(self) -> tuple[Any] | None:
+        """The decoded body in a 1-tuple, once ``decode`` has decoded a JSON body; None otherwise."""
+        return self._decoded
+
     async def json(self) -> Any:
         if self._undecodable is not None:
             raise self._undecodable

@@ -13,6 +13,7 @@ from service.actions.access import require_force
 from service.actions.assessments import assess, list_assessments, read_assessment
 from service.actions.documents import compact_document
 from service.actions.escalations import escalate_assessment, writable_parent
+from service.api.decision_route import DecisionRoute
 from service.api.deps import BEARER_SECURITY, AssessmentPost, AssessmentReader, EscalationPost, KnownQueryParameters, StoreDep
 from service.api.examples import (
     ASSESSMENT_EXAMPLES,
@@ -38,6 +39,10 @@ from service.errors import InvalidRequest
 
 router = APIRouter(
     prefix="/v1/assessments", tags=["assessments"], route_class=StrictJSONRoute, dependencies=[KnownQueryParameters]
+)
+# The posts that decide and record, resolved in one pass (service/api/decision_route.py).
+decisions = APIRouter(
+    prefix="/v1/assessments", tags=["assessments"], route_class=DecisionRoute, dependencies=[KnownQueryParameters]
 )
 MAX_SEQ = 2**63 - 1  # sequence numbers are 64-bit integers in the store
 DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -74,7 +79,7 @@ def _check_cursor(cursor: str | None) -> None:
         )
 
 
-@router.post(
+@decisions.post(
     "",
     operation_id="create_assessment",
     response_model=AssessmentResponse | CompactAssessmentResponse,
@@ -137,7 +142,7 @@ def get_assessment(
     return read_assessment(store, assessment_id, caller=caller)
 
 
-@router.post(
+@decisions.post(
     "/{assessment_id}/escalations",
     operation_id="create_escalation",
     response_model=AssessmentResponse | CompactAssessmentResponse,

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Body, Response
 from service.actions.access import require_force
 from service.actions.candidates import rank_candidates
 from service.actions.documents import compact_candidates
+from service.api.decision_route import DecisionRoute
 from service.api.deps import BEARER_SECURITY, AssessmentPost, KnownQueryParameters
 from service.api.examples import CANDIDATES_EXAMPLES
 from service.api.negotiation import ViewQuery, render_view
 from service.api.responses import problems
 from service.api.schemas.candidates import CandidatesRequest, CandidatesResponse, CompactCandidatesResponse
-from service.api.strict_json import StrictJSONRoute
 
-router = APIRouter(prefix="/v1/candidates", tags=["dispatch"], route_class=StrictJSONRoute, dependencies=[KnownQueryParameters])
+router = APIRouter(prefix="/v1/candidates", tags=["dispatch"], route_class=DecisionRoute, dependencies=[KnownQueryParameters])
 
 
 @router.post(
