@@ -16,10 +16,11 @@ raised from the dependency as FastAPI would raise it, since FastAPI too calls th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi._compat import ModelField
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import request_body_to_args, request_params_to_args
 from fastapi.routing import APIRoute, _effective_route_context_var
@@ -41,6 +42,23 @@ def resolves_in_one_pass(dependant: Dependant) -> bool:
     return not dependant.cookie_params and dependant.request_param_name is None and bool(dependant.body_params)
 
 
+def _defaults(fields: list[ModelField]) -> dict[str, Any] | None:
+    """Each field's default when every one of them is optional with an immutable default (what FastAPI
+    gives a request that sends none of them); None otherwise."""
+    defaults = {}
+    for field in fields:
+        default = field.field_info.default
+        if field.field_info.is_required() or not isinstance(default, str | int | float | bool | type(None)):
+            return None
+        defaults[field.name] = default
+    return defaults
+
+
+def _header_name(field: ModelField) -> bytes:
+    """The header a parameter reads, as it appears in the ASGI scope (lower case)."""
+    return (field.alias or field.name).replace("_", "-").lower().encode("latin-1")
+
+
 class DecisionRoute(StrictJSONRoute):
     """A decision post: its JSON body decoded strictly, then its parameters resolved in one pass
     when they resolve cleanly, and by FastAPI's own handler otherwise."""
@@ -56,6 +74,11 @@ class DecisionRoute(StrictJSONRoute):
         embed: bool = route._embed_body_fields
         endpoint = dependant.call
         assert endpoint is not None
+        # A request without a query string or without a dependency's headers takes their defaults, as
+        # FastAPI gives them, without looking each one up.
+        query_defaults = _defaults(dependant.query_params)
+        header_defaults = {id(sub): _defaults(sub.header_params) for sub in dependant.dependencies}
+        header_names = {id(sub): {_header_name(field) for field in sub.header_params} for sub in dependant.dependencies}
 
         async def resolve(request: StrictJSONRequest) -> dict[str, Any] | None:
             """The endpoint's arguments, or None when FastAPI's handler must answer."""
@@ -66,16 +89,26 @@ class DecisionRoute(StrictJSONRoute):
                 if sub.call is known_query_parameters:
                     await known_query_parameters(request)
                     continue
-                headers, errors = request_params_to_args(sub.header_params, request.headers)
-                if errors:
-                    return None
+                defaults = header_defaults[id(sub)]
+                if defaults is not None and not any(name in header_names[id(sub)] for name, _ in request.scope["headers"]):
+                    headers = dict(defaults)
+                else:
+                    headers, errors = request_params_to_args(sub.header_params, request.headers)
+                    if errors:
+                        return None
                 assert sub.call is not None and sub.name is not None and sub.request_param_name is not None
                 values[sub.name] = await sub.call(**{sub.request_param_name: request}, **headers)
-            for fields, received in (
+            groups: list[tuple[list[ModelField], Mapping[str, Any]]] = [
                 (dependant.path_params, request.path_params),
-                (dependant.query_params, request.query_params),
                 (dependant.header_params, request.headers),
-            ):
+            ]
+            if query_defaults is not None and not request.scope["query_string"]:
+                values |= query_defaults
+            else:
+                groups.append((dependant.query_params, request.query_params))
+            for fields, received in groups:
+                if not fields:
+                    continue
                 resolved, errors = request_params_to_args(fields, received)
                 if errors:
                     return None

@@ -9,6 +9,7 @@ body that is not JSON at all is left to FastAPI, which reports it as before (`js
 from __future__ import annotations
 
 import email.message
+import functools
 import json
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -90,6 +91,11 @@ def _is_json(content_type: str | None) -> bool:
     """The content types FastAPI decodes as JSON (application/json and application/*+json)."""
     if not content_type:
         return False
+    return _is_json_type(content_type)
+
+
+@functools.lru_cache(maxsize=64)
+def _is_json_type(content_type: str) -> bool:
     message = email.message.Message()
     message["content-type"] = content_type
     subtype = message.get_content_subtype()
