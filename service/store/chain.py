@@ -181,18 +181,19 @@ def lock_chain(connection: Connection, chain: str, now: datetime) -> _Head:
     return _Head(int(row[0]), row[1], int(row[2]))
 
 
-def _next_seqs(connection: Connection, count: int, now: datetime) -> int:
-    """Reserve ``count`` overall sequence numbers; the first of them."""
+def _next_seqs(connection: Connection, count: int, now: datetime) -> list[int]:
+    """Reserve ``count`` overall sequence numbers, in increasing order (on PostgreSQL other writers'
+    reservations may fall between them)."""
     cursor = connection.connection.cursor()
     try:
         if connection.dialect.name == "postgresql":
             cursor.execute(_NEXT_SEQ_POSTGRES, (count,))
-            return min(int(row[0]) for row in cursor.fetchall())
+            return sorted(int(row[0]) for row in cursor.fetchall())
         cursor.execute(_NEXT_SEQ_SQLITE, (count, _driver_time(connection, now)))
         row = cursor.fetchone()
         if row is None:
             raise RuntimeError("the sequence row is missing: the schema was not migrated")
-        return int(row[0]) - count + 1
+        return list(range(int(row[0]) - count + 1, int(row[0]) + 1))
     finally:
         cursor.close()
 
@@ -205,9 +206,9 @@ def _batched(connection: Connection) -> AbstractContextManager[Any]:
     return nullcontext()
 
 
-def _lock_heads(connection: Connection, chains: Sequence[str], count: int, now: datetime) -> tuple[dict[str, _Head], int]:
+def _lock_heads(connection: Connection, chains: Sequence[str], count: int, now: datetime) -> tuple[dict[str, _Head], list[int]]:
     """Lock each chain's head (in the order given) and reserve ``count`` overall sequence numbers, in
-    one round trip on PostgreSQL; the heads, and the first sequence number."""
+    one round trip on PostgreSQL; the heads, and the numbers in increasing order."""
     if connection.dialect.name != "postgresql":
         return {chain: lock_chain(connection, chain, now) for chain in chains}, _next_seqs(connection, count, now)
     locks = []
@@ -224,9 +225,10 @@ def _lock_heads(connection: Connection, chains: Sequence[str], count: int, now: 
         cursor.close()
         # A chain with no head yet is started (and locked) on its own: once per chain, ever.
         heads[chain] = _Head(int(row[0]), row[1], int(row[2])) if row is not None else lock_chain(connection, chain, now)
-    first = min(int(row[0]) for row in numbers.fetchall())
+    # nextval() runs once per number: another writer's numbers may fall between this batch's.
+    reserved = sorted(int(row[0]) for row in numbers.fetchall())
     numbers.close()
-    return heads, first
+    return heads, reserved
 
 
 def append_in(
@@ -240,17 +242,18 @@ def append_in(
     """Lock each chain the entries join, then number, link and insert them and move the heads, in
     the caller's transaction. Every entry at a multiple of the signing interval is signed; with
     ``sign_reason``, so is every head moved (a purge)."""
+    # Hashed here, in the writer's thread, off the event loop (hashlib lets go of the GIL while it
+    # reads a record's ~10 KB), and before any chain's head is locked.
+    contents = [content_digest(entry) for entry in entries]
     chains = sorted({entry.chain for entry in entries})
-    heads, seq = _lock_heads(connection, chains, len(entries), now)
+    heads, numbers = _lock_heads(connection, chains, len(entries), now)
     rows = []
     appended = []
     to_sign: list[tuple[str, int, str, str]] = []
-    for entry in entries:
+    for entry, content, seq in zip(entries, contents, numbers, strict=True):
         head = heads[entry.chain]
         head.seq += 1
-        # Hashed here, in the writer's thread, off the event loop (hashlib lets go of the GIL while
-        # it reads a record's ~10 KB).
-        digest = chain_digest(head.digest, content_digest(entry))
+        digest = chain_digest(head.digest, content)
         if signing is not None and head.seq % signing.every == 0:
             to_sign.append((entry.chain, head.seq, digest, "interval"))
         rows.append(
@@ -286,7 +289,6 @@ def append_in(
         )
         appended.append(Appended(seq, head.seq, digest))
         head.digest = digest
-        seq += 1
     if signing is not None and sign_reason is not None:
         to_sign += [(chain, head.seq, head.digest, sign_reason) for chain, head in heads.items() if head.seq % signing.every]
     cursor = connection.connection.cursor()

@@ -28,6 +28,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, wait_seconds: float)
     cursor.close()
 
 
+def _postgres_session(dbapi_connection: Any, _record: Any) -> None:
+    """Compress large values (a record's ~10 KB of JSON) with lz4 where the server has it: PostgreSQL's
+    default, pglz, takes about 40% of its CPU per decision recorded, lz4 under half of that. A session
+    setting, so no table is altered; a server built without lz4 keeps its default."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET default_toast_compression = 'lz4'")
+        dbapi_connection.commit()
+    except Exception:  # noqa: BLE001 - without lz4 the server's default stays
+        dbapi_connection.rollback()
+    finally:
+        cursor.close()
+
+
 def _milliseconds(seconds: float) -> int:
     return max(1, math.ceil(seconds * 1000))
 
@@ -44,7 +58,7 @@ def make_engine(url: str, *, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Engi
         return engine
     # lock_timeout, not statement_timeout: a write blocked behind another transaction's lock gives
     # up after the wait, while a long read (an audit export or verification) is not cut short.
-    return create_engine(
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         pool_size=10,
@@ -56,6 +70,8 @@ def make_engine(url: str, *, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Engi
             "options": f"-c lock_timeout={_milliseconds(wait_seconds)}",
         },
     )
+    event.listen(engine, "connect", _postgres_session)
+    return engine
 
 
 def ping(engine: Engine) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, Table, Text, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, Table, Text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -45,13 +45,6 @@ class AuditRecord(SQLModel, table=True):
         Index("ix_audit_record_officer_seq", "officer_id", "seq"),
         Index("ix_audit_record_decision_seq", "decision", "seq"),
         Index("ix_audit_record_caller_seq", "caller_key_id", "seq"),
-        # The approvals only (migration 0009): what every worker's policy sync reads every few seconds.
-        Index(
-            "ix_audit_record_approvals",
-            "policy_digest",
-            sqlite_where=text("kind = 'policy_approve'"),
-            postgresql_where=text("kind = 'policy_approve'"),
-        ),
     )
 
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))

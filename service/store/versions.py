@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, literal_column, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from service.errors import Conflict, StoreUnavailable
@@ -20,9 +20,10 @@ _SUMMARY = [column for column in _versions.c if column.name != "bundle"]
 # hand, with no policy_approve entry, is never loaded.
 _APPROVED = (
     _versions.c.status == "approved",
-    # The kind written out, not bound, so that the partial index of approvals (migration 0009) serves it.
+    # Entries that decide nothing (decision IS NULL) are found through the decision index, so every
+    # worker's policy sync reads the few of them, not every decision recorded.
     _versions.c.digest.in_(
-        select(audit_records.c.policy_digest).where(audit_records.c.kind == literal_column("'policy_approve'"))
+        select(audit_records.c.policy_digest).where(audit_records.c.decision.is_(None), audit_records.c.kind == "policy_approve")
     ),
 )
 
