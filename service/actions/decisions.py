@@ -83,6 +83,10 @@ class Decided:
     decision: Decision
     wire: WireTemplate
 
+    @classmethod
+    def of(cls, decision: Decision) -> Decided:
+        return cls(decision, WireTemplate.of(decision))
+
 
 class DecisionCache:
     """The engine's decisions by fact signature, least recently used dropped first.
@@ -108,8 +112,7 @@ class DecisionCache:
     def decide(self, policy: PolicySet, request: AssessmentInput, *, now: datetime) -> Decided:
         """The decision for ``request`` at ``now``, as ``decide`` gives it."""
         if self.size <= 0:
-            decision = decide(policy, request, now=now)
-            return Decided(decision, WireTemplate.of(decision))
+            return Decided.of(decide(policy, request, now=now))
         key = fact_signature(policy, request, now=now)
         with self._lock:
             kept = self._entries.get(key)
@@ -118,14 +121,17 @@ class DecisionCache:
                 self.hits += 1
         if kept is not None:
             return Decided(replace(kept.decision, decided_at=now), kept.wire)
-        decision = decide(policy, request, now=now)
-        decided = Decided(decision, WireTemplate.of(decision))
+        decided = Decided.of(decide(policy, request, now=now))
         with self._lock:
             self.misses += 1
             self._entries[key] = decided
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
         return decided
+
+
+# Every decision decided afresh: for recordings made without the app's cache.
+UNCACHED = DecisionCache(size=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,13 +145,10 @@ class Recording:
     now: datetime
     new_id: Callable[[], str]
     completion: Completion | None = None
-    decisions: DecisionCache | None = None
+    decisions: DecisionCache = UNCACHED
 
     def decide(self, policy: PolicySet, request: AssessmentInput) -> Decided:
-        """The engine's decision for ``request`` now, from the cache when one is given."""
-        if self.decisions is None:
-            decision = decide(policy, request, now=self.now)
-            return Decided(decision, WireTemplate.of(decision))
+        """The engine's decision for ``request`` now, through the decision cache."""
         return self.decisions.decide(policy, request, now=self.now)
 
 
@@ -182,7 +185,7 @@ def prepare(
     the entry, unless ``abstraction_id`` names the one an earlier decision already created.
     """
     caller, now, new_id = recording.caller, recording.now, recording.new_id
-    decided = decision if isinstance(decision, Decided) else Decided(decision, WireTemplate.of(decision))
+    decided = decision if isinstance(decision, Decided) else Decided.of(decision)
     decision = decided.decision
     record_id = new_id()
     reason = abstraction_reason(decision) if abstraction_id is None else None

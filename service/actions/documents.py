@@ -11,7 +11,7 @@ same request gives the same bytes in either view.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -269,23 +269,20 @@ class WireTemplate:
         escalation: dict[str, Any] | None = None,
     ) -> str:
         """The document's JSON with these values: the same text as ``to_json(decision_document(...))``."""
+        ids: dict[str, Any] = {
+            "assessment_id": assessment_id,
+            "officer_id": officer_id,
+            "call_reference": call_reference,
+            "abstraction_id": abstraction_id,
+            "candidates_id": candidates_id,
+            "escalation": escalation,
+        }
         if not self.pieces:
-            return to_json(
-                decision_document(
-                    self.decision,
-                    assessment_id=assessment_id,
-                    officer_id=officer_id,
-                    call_reference=call_reference,
-                    abstraction_id=abstraction_id,
-                    candidates_id=candidates_id,
-                    escalation=escalation,
-                )
-                | {"decided_at": decided_at}
-            )
-        values = (assessment_id, decided_at, officer_id, call_reference, abstraction_id, candidates_id, escalation)
+            return to_json(decision_document(replace(self.decision, decided_at=decided_at), **ids))
+        values = ids | {"decided_at": decided_at}
         parts = [self.pieces[0]]
-        for value, piece in zip(values, self.pieces[1:], strict=True):
-            parts.append(to_json(value))
+        for name, piece in zip(_SLOTS, self.pieces[1:], strict=True):
+            parts.append(to_json(values[name]))
             parts.append(piece)
         return "".join(parts)
 

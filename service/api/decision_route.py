@@ -77,20 +77,21 @@ class DecisionRoute(StrictJSONRoute):
         # A request without a query string or without a dependency's headers takes their defaults, as
         # FastAPI gives them, without looking each one up.
         query_defaults = _defaults(dependant.query_params)
-        header_defaults = {id(sub): _defaults(sub.header_params) for sub in dependant.dependencies}
-        header_names = {id(sub): {_header_name(field) for field in sub.header_params} for sub in dependant.dependencies}
+        dependencies = [
+            (sub, _defaults(sub.header_params), {_header_name(field) for field in sub.header_params})
+            for sub in dependant.dependencies
+        ]
 
         async def resolve(request: StrictJSONRequest) -> dict[str, Any] | None:
             """The endpoint's arguments, or None when FastAPI's handler must answer."""
             if request.decoded is None:
                 return None
             values: dict[str, Any] = {}
-            for sub in dependant.dependencies:
+            for sub, defaults, names in dependencies:
                 if sub.call is known_query_parameters:
                     await known_query_parameters(request)
                     continue
-                defaults = header_defaults[id(sub)]
-                if defaults is not None and not any(name in header_names[id(sub)] for name, _ in request.scope["headers"]):
+                if defaults is not None and not any(name in names for name, _ in request.scope["headers"]):
                     headers = dict(defaults)
                 else:
                     headers, errors = request_params_to_args(sub.header_params, request.headers)

@@ -17,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicC
 from pydantic import BaseModel, WithJsonSchema
 
 from service.actions.access import Caller, KeyRing, Permission
-from service.actions.decisions import DecisionCache, Recording
+from service.actions.decisions import UNCACHED, DecisionCache, Recording
 from service.actions.idempotency import KEY_PATTERN, Completion, run_idempotent
 from service.actions.identity import OidcVerifier, looks_like_jwt
 from service.actions.policies import policy_for
@@ -197,7 +197,7 @@ class DecisionPost:
         key: str | None,
         clock: Callable[[], datetime],
         new_id: Callable[[], str],
-        decisions: DecisionCache | None = None,
+        decisions: DecisionCache = UNCACHED,
     ) -> None:
         self.caller = caller
         self.registry = registry

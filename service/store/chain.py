@@ -162,6 +162,11 @@ class _Head:
     digest: str
     signed_seq: int
 
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> _Head:
+        """A head from a row of ``_LOCK_CHAIN``'s RETURNING (seq, digest, signed_seq)."""
+        return cls(int(row[0]), row[1], int(row[2]))
+
 
 def lock_chain(connection: Connection, chain: str, now: datetime) -> _Head:
     """Take ``chain``'s write lock in this transaction (starting the chain if it is new) and return its head."""
@@ -178,17 +183,14 @@ def lock_chain(connection: Connection, chain: str, now: datetime) -> _Head:
                 raise RuntimeError(f"the head of chain {chain!r} could not be created")
     finally:
         cursor.close()
-    return _Head(int(row[0]), row[1], int(row[2]))
+    return _Head.of(row)
 
 
 def _next_seqs(connection: Connection, count: int, now: datetime) -> list[int]:
-    """Reserve ``count`` overall sequence numbers, in increasing order (on PostgreSQL other writers'
-    reservations may fall between them)."""
+    """Reserve ``count`` overall sequence numbers on SQLite, where the one writer holding the
+    database's write lock gets consecutive numbers (PostgreSQL's come with its heads, `_lock_heads`)."""
     cursor = connection.connection.cursor()
     try:
-        if connection.dialect.name == "postgresql":
-            cursor.execute(_NEXT_SEQ_POSTGRES, (count,))
-            return sorted(int(row[0]) for row in cursor.fetchall())
         cursor.execute(_NEXT_SEQ_SQLITE, (count, _driver_time(connection, now)))
         row = cursor.fetchone()
         if row is None:
@@ -224,7 +226,7 @@ def _lock_heads(connection: Connection, chains: Sequence[str], count: int, now: 
         row = cursor.fetchone()
         cursor.close()
         # A chain with no head yet is started (and locked) on its own: once per chain, ever.
-        heads[chain] = _Head(int(row[0]), row[1], int(row[2])) if row is not None else lock_chain(connection, chain, now)
+        heads[chain] = _Head.of(row) if row is not None else lock_chain(connection, chain, now)
     # nextval() runs once per number: another writer's numbers may fall between this batch's.
     reserved = sorted(int(row[0]) for row in numbers.fetchall())
     numbers.close()
