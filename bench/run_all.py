@@ -4,7 +4,7 @@ Usage:  .venv/bin/python bench/run_all.py [--seconds 10] [--cost-records 100000]
         (`make bench`; needs wrk from Debian and PostgreSQL 15, both set up like the test command does)
 
 1. Throughput, service vs bare FastAPI endpoint (same wrk client, mix, payload size, one worker), SQLite and PostgreSQL.
-2. Latency at a constant 300 assessments/s, open loop, SQLite and PostgreSQL.
+2. Latency at a constant 300 assessments/s, open loop, SQLite and PostgreSQL, and the bare endpoint beside them.
 3. Our engine vs Cedar (cedarpy) vs GoRules ZEN (zen-engine), same rules, same requests.
 4. Decision time with a policy a hundred times larger.
 5. Cost growth: throughput and memory while the audit table grows.
@@ -74,8 +74,11 @@ def throughput(database_url: str, seconds: int, *, variants: bool = False) -> di
     return result
 
 
-def latency(database_url: str, seconds: int) -> dict[str, float]:
-    with server("service.main:app", database_url=database_url) as (port, _pid):
+def latency(database_url: str | None, seconds: int, *, bare_bytes: int | None = None) -> dict[str, float]:
+    """p50, p99 and p99.9 at 300 requests/s, open loop, after a warm-up at 100/s: the service on
+    ``database_url``, or with ``bare_bytes`` the bare endpoint answering that many bytes."""
+    app, extra = ("bench.bare_app:app", {"BARE_RESPONSE_BYTES": str(bare_bytes)}) if bare_bytes else ("service.main:app", None)
+    with server(app, database_url=database_url, extra_env=extra) as (port, _pid):
         open_loop(port, rate=100, seconds=2)
         return open_loop(port, rate=300, seconds=seconds)
 
@@ -107,11 +110,16 @@ def main() -> None:
     results: dict[str, object] = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         print("throughput ...", file=sys.stderr)
-        results["throughput_sqlite"] = throughput(f"sqlite:///{tmp}/throughput.db", args.seconds, variants=True)
+        results["throughput_sqlite"] = sqlite_throughput = throughput(
+            f"sqlite:///{tmp}/throughput.db", args.seconds, variants=True
+        )
         results["throughput_postgres"] = throughput(postgres_url("pcso_load_1"), args.seconds)
         print("latency ...", file=sys.stderr)
         results["latency_sqlite"] = latency(f"sqlite:///{tmp}/latency.db", max(args.seconds, 20))
         results["latency_postgres"] = latency(postgres_url("pcso_load_2"), max(args.seconds, 20))
+        # The same generator against the bare endpoint: what this machine gives a request that is
+        # validated and answered with nothing decided or recorded.
+        results["latency_bare"] = latency(None, max(args.seconds, 20), bare_bytes=int(sqlite_throughput["response_bytes"]))
         print("engines ...", file=sys.stderr)
         registry = load_registry(ROOT / "policy_data", ROOT / "schemas")
         engines = compare(registry.sets["west-midlands"])
@@ -124,7 +132,7 @@ def main() -> None:
         results["scale_out"] = scale_out(args.seconds)
 
     t_sql, t_pg = results["throughput_sqlite"], results["throughput_postgres"]
-    l_sql, l_pg = results["latency_sqlite"], results["latency_postgres"]
+    l_sql, l_pg, l_bare = results["latency_sqlite"], results["latency_postgres"], results["latency_bare"]
     fastest = min(engines["cedar"][0], engines["zen"][0])
     grow, cost = results["growth"], results["cost_growth"]
 
@@ -161,6 +169,12 @@ def main() -> None:
             f"{l_pg['p50_ms']:.1f} / {l_pg['p99_ms']:.1f} / {l_pg['p999_ms']:.1f} ms",
             "",
             f"p99 < 10 ms {verdict(l_pg['p99_ms'] < 10)}",
+        ),
+        (
+            "300/s open loop, bare endpoint: p50 / p99 / p99.9",
+            f"{l_bare['p50_ms']:.1f} / {l_bare['p99_ms']:.1f} / {l_bare['p999_ms']:.1f} ms",
+            "",
+            "reference (nothing recorded)",
         ),
         (
             "decision: ours / Cedar / ZEN, median",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from service.main import create_app
+from service.main import GIL_SWITCH_SECONDS, create_app
 from service.store.database import make_engine
 from service.store.records import AuditStore
 from tests.helpers import KEYS, headers, make_settings
@@ -196,6 +197,17 @@ def test_request_id_is_echoed_or_generated(sqlite_client: TestClient) -> None:
     unsafe = sqlite_client.get("/healthz", headers={"X-Request-ID": "x" * 200}).headers["x-request-id"]
     assert unsafe != "x" * 200 and re.fullmatch(r"[0-9a-f]{32}", unsafe)
     assert sqlite_client.get("/nowhere").headers["x-request-id"]
+
+
+def test_the_started_service_hands_the_gil_over_within_a_millisecond(sqlite_url: str) -> None:
+    # The audit writer takes the GIL back from the event loop after every statement it runs.
+    sys.setswitchinterval(0.005)
+    try:
+        with TestClient(create_app(make_settings(sqlite_url))) as started:
+            assert started.get("/healthz").status_code == 200
+            assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_SECONDS) == pytest.approx(0.001)
+    finally:
+        sys.setswitchinterval(0.005)
 
 
 def test_metrics_count_decisions_and_report_the_policy(sqlite_client: TestClient) -> None:
