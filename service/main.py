@@ -40,11 +40,6 @@ from service.store.versions import VersionStore
 
 logger = logging.getLogger("service")
 WORKER_THREADS = 40
-# How long a thread may hold the GIL while another waits for it. The audit writer lets go of the GIL
-# for each statement and each commit and must take it back from the event loop each time: at
-# CPython's default of 5 ms, a commit waited behind the loop's work for up to 5 ms per statement.
-# At 1 ms the p99 at 300 assessments/s halved (README, Performance) and throughput did not change.
-GIL_SWITCH_SECONDS = 0.001
 DEVELOPMENT_SIGNING_KEY = Path("var/audit-signing.key")
 
 DESCRIPTION = """\
@@ -159,7 +154,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         gc.set_threshold(20_000, 50, 100)
-        sys.setswitchinterval(GIL_SWITCH_SECONDS)
+        # The audit writer lets go of the GIL for each statement and each commit and takes it back
+        # from the event loop each time: at CPython's 5 ms a commit could wait up to 5 ms per statement.
+        sys.setswitchinterval(settings.gil_switch_ms / 1000)
         try:
             yield
         finally:
