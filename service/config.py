@@ -109,8 +109,6 @@ class Settings(BaseSettings):
     store_wait_seconds: float = Field(default=5.0, gt=0, le=300, allow_inf_nan=False)
     # Decisions kept by fact signature (README "Performance"); 0 decides every request afresh.
     decision_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
-    # How long a thread may keep the GIL while another waits (README "Performance"); CPython's own is 5 ms.
-    gil_switch_ms: float = Field(default=1.0, gt=0, le=100, allow_inf_nan=False)
     # Policy versions (README "Changing a force's policy"): how often each worker reads newly approved
     # versions from the store, and how far ahead of its effective time a version must be approved.
     policy_sync_seconds: float = Field(default=5.0, gt=0, le=3600, allow_inf_nan=False)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import sys
 import time
 from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -154,9 +153,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         gc.set_threshold(20_000, 50, 100)
-        # The audit writer lets go of the GIL for each statement and each commit and takes it back
-        # from the event loop each time: at CPython's 5 ms a commit could wait up to 5 ms per statement.
-        sys.setswitchinterval(settings.gil_switch_ms / 1000)
         try:
             yield
         finally:

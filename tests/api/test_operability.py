@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -197,18 +196,6 @@ def test_request_id_is_echoed_or_generated(sqlite_client: TestClient) -> None:
     unsafe = sqlite_client.get("/healthz", headers={"X-Request-ID": "x" * 200}).headers["x-request-id"]
     assert unsafe != "x" * 200 and re.fullmatch(r"[0-9a-f]{32}", unsafe)
     assert sqlite_client.get("/nowhere").headers["x-request-id"]
-
-
-@pytest.mark.parametrize(("setting", "interval"), [({}, 0.001), ({"gil_switch_ms": 2.5}, 0.0025)])
-def test_the_started_service_hands_the_gil_over_as_configured(sqlite_url: str, setting: dict[str, float], interval: float) -> None:
-    # The audit writer takes the GIL back from the event loop after every statement it runs.
-    sys.setswitchinterval(0.005)
-    try:
-        with TestClient(create_app(make_settings(sqlite_url, **setting))) as started:
-            assert started.get("/healthz").status_code == 200
-            assert sys.getswitchinterval() == pytest.approx(interval)
-    finally:
-        sys.setswitchinterval(0.005)
 
 
 def test_metrics_count_decisions_and_report_the_policy(sqlite_client: TestClient) -> None:
