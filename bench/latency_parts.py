@@ -1,6 +1,6 @@
 """Where a decision's time goes at 300 assessments/s: the open-loop latency split into the parts it waits on.
 
-Usage:  .venv/bin/python bench/latency_parts.py [--seconds 20] [--rate 300]
+Usage:  .venv/bin/python bench/latency_parts.py [--seconds 20] [--rate 300] [--store sqlite|postgres|both]
 
 The service runs with timing probes (bench/latency_probe.py) on SQLite and then on PostgreSQL, and
 the open-loop generator of `make bench` sends the same mix at a constant rate after a warm-up. For
@@ -9,8 +9,10 @@ each store it prints, at p50, p99, p99.9 and the maximum:
 - the client's latency, timed from each request's scheduled send;
 - the request inside the server, from the ASGI call to the last byte of the answer;
 - the wait for the audit commit (queued behind the batch being committed, then its own batch);
-- each batch the writer commits, its wall time and the writer thread's CPU time in it;
-- the database commit inside a batch (SQLite's WAL write and fsync; PostgreSQL's COMMIT round trip);
+- each batch the writer commits, its wall time and the writer thread's CPU time in it, and its two
+  steps on the database: locking the chains' heads and numbering the entries; then inserting the
+  records, moving the heads and committing (on PostgreSQL one round trip each; the commit's WAL
+  flush, or SQLite's fsync, is in the second);
 - the collector's pauses.
 """
 
@@ -36,7 +38,8 @@ ROWS = (
     ("commit_wait", "wait for the audit commit"),
     ("batch", "writer batch, wall"),
     ("batch_cpu", "writer batch, writer CPU"),
-    ("db_commit", "database commit in a batch"),
+    ("lock_heads", "  lock heads, number entries"),
+    ("records_commit", "  records, heads' moves, commit"),
     ("gc_pause", "collector pause"),
 )
 
@@ -83,12 +86,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--rate", type=float, default=300)
+    parser.add_argument("--store", choices=("sqlite", "postgres", "both"), default="both")
     args = parser.parse_args()
+    results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        results = {
-            "sqlite": measure(f"sqlite:///{tmp}/parts.db", args.rate, args.seconds, Path(tmp) / "sqlite.json"),
-            "postgres": measure(postgres_url("pcso_load_2"), args.rate, args.seconds, Path(tmp) / "postgres.json"),
-        }
+        if args.store in ("sqlite", "both"):
+            results["sqlite"] = measure(f"sqlite:///{tmp}/parts.db", args.rate, args.seconds, Path(tmp) / "sqlite.json")
+        if args.store in ("postgres", "both"):
+            results["postgres"] = measure(postgres_url("pcso_load_2"), args.rate, args.seconds, Path(tmp) / "postgres.json")
     for store, result in results.items():
         report(store, result)
 

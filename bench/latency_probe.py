@@ -2,8 +2,9 @@
 
 It is the service's app with clocks around the parts a decision waits on: the whole request (from
 the ASGI call to the last byte handed to the server), the wait for the audit commit, each batch the
-writer commits (wall time and the writer thread's CPU time), the database commit inside it, and the
-collector's pauses. ``POST /bench-probe/reset`` (answered here, never by the service) empties them
+writer commits (wall time and the writer thread's CPU time) and its two steps on the database
+(locking the chains' heads with the entries' numbers; then the records, the heads' moves and the
+commit, one round trip on PostgreSQL), and the collector's pauses. ``POST /bench-probe/reset`` (answered here, never by the service) empties them
 after a warm-up; when the process exits the figures are written as JSON to PROBE_OUT.
 """
 
@@ -12,11 +13,13 @@ from __future__ import annotations
 import gc
 import json
 import os
+import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy.engine import default
+from sqlalchemy import Connection
 
 from service.main import app as service_app
 from service.store import chain
@@ -25,7 +28,15 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 RESET_PATH = "/bench-probe/reset"
 
-spans: dict[str, list[float]] = {"request": [], "commit_wait": [], "batch": [], "batch_cpu": [], "db_commit": [], "gc_pause": []}
+spans: dict[str, list[float]] = {
+    "request": [],
+    "commit_wait": [],
+    "batch": [],
+    "batch_cpu": [],
+    "lock_heads": [],
+    "records_commit": [],
+    "gc_pause": [],
+}
 entries_per_batch: list[int] = []
 
 
@@ -37,7 +48,8 @@ def _reset() -> None:
 
 _append_async = chain.ChainWriter.append_async
 _append = chain.ChainWriter._append
-_do_commit = default.DefaultDialect.do_commit
+_lock_heads = chain._lock_heads
+_batched = chain._batched
 
 
 async def _timed_append_async(self: chain.ChainWriter, *args: Any, **kwargs: Any) -> Any:
@@ -58,17 +70,36 @@ def _timed_append(self: chain.ChainWriter, entries: list[chain.NewEntry], deadli
         entries_per_batch.append(len(entries))
 
 
-def _timed_do_commit(self: default.DefaultDialect, dbapi_connection: Any) -> None:
+_locking = threading.local()
+
+
+def _timed_lock_heads(*args: Any, **kwargs: Any) -> Any:
+    started = time.perf_counter()
+    _locking.active = True
+    try:
+        return _lock_heads(*args, **kwargs)
+    finally:
+        _locking.active = False
+        spans["lock_heads"].append(time.perf_counter() - started)
+
+
+@contextmanager
+def _timed_batched(connection: Connection) -> Iterator[Any]:
+    """The records' block (the writer's commit is its last statement), timed from its start to its end."""
     started = time.perf_counter()
     try:
-        _do_commit(self, dbapi_connection)
+        with _batched(connection) as batched:
+            yield batched
     finally:
-        spans["db_commit"].append(time.perf_counter() - started)
+        # Locking the heads is a block of its own on PostgreSQL, timed above.
+        if threading.current_thread().name == "chain-writer" and not getattr(_locking, "active", False):
+            spans["records_commit"].append(time.perf_counter() - started)
 
 
 chain.ChainWriter.append_async = _timed_append_async  # type: ignore[method-assign]
 chain.ChainWriter._append = _timed_append  # type: ignore[method-assign]
-default.DefaultDialect.do_commit = _timed_do_commit  # type: ignore[method-assign]
+chain._lock_heads = _timed_lock_heads
+chain._batched = _timed_batched
 
 _gc_started: list[float] = []
 

@@ -240,10 +240,13 @@ def append_in(
     now: datetime,
     signing: Signing | None = None,
     sign_reason: str | None = None,
+    commit: Callable[[], None] | None = None,
 ) -> list[Appended]:
     """Lock each chain the entries join, then number, link and insert them and move the heads, in
     the caller's transaction. Every entry at a multiple of the signing interval is signed; with
-    ``sign_reason``, so is every head moved (a purge)."""
+    ``sign_reason``, so is every head moved (a purge). With ``commit``, the transaction ends with
+    the last statements: ``commit`` is called once they are sent, so on PostgreSQL its COMMIT goes
+    in the same round trip as the records, and any error in any of them is raised here."""
     # Hashed here, in the writer's thread, off the event loop (hashlib lets go of the GIL while it
     # reads a record's ~10 KB), and before any chain's head is locked.
     contents = [content_digest(entry) for entry in entries]
@@ -293,9 +296,20 @@ def append_in(
         head.digest = digest
     if signing is not None and sign_reason is not None:
         to_sign += [(chain, head.seq, head.digest, sign_reason) for chain, head in heads.items() if head.seq % signing.every]
+    # What the entries bring with them (rows of other tables, the idempotency key's completion) goes
+    # first, so that the records, the checkpoints, the heads' moves and the commit can go last, together.
+    side: dict[str, list[dict[str, Any]]] = {}
+    for entry in entries:
+        for table, values in entry.side_rows:
+            side.setdefault(table, []).append(values)
+    for table, rows_for_table in side.items():
+        connection.execute(insert(SQLModel.metadata.tables[table]), rows_for_table)
+    for entry in entries:
+        for effect in entry.side_effects:
+            effect(connection)
     cursor = connection.connection.cursor()
     try:
-        # The records, the checkpoints and the heads' moves go in one round trip on PostgreSQL.
+        # One round trip on PostgreSQL, the commit included when it is asked for.
         with _batched(connection):
             cursor.executemany(_driver_sql(connection, _INSERT_RECORD), rows)
             for chain, chain_seq, digest, reason in to_sign:
@@ -304,15 +318,8 @@ def append_in(
                 heads[chain].signed_seq = max(heads[chain].signed_seq, chain_seq)
             for chain, head in heads.items():
                 cursor.execute(_driver_sql(connection, _MOVE_CHAIN), (head.seq, head.digest, head.signed_seq, chain))
-        side: dict[str, list[dict[str, Any]]] = {}
-        for entry in entries:
-            for table, values in entry.side_rows:
-                side.setdefault(table, []).append(values)
-        for table, rows_for_table in side.items():
-            connection.execute(insert(SQLModel.metadata.tables[table]), rows_for_table)
-        for entry in entries:
-            for effect in entry.side_effects:
-                effect(connection)
+            if commit is not None:
+                commit()
     finally:
         cursor.close()
     return appended
@@ -508,11 +515,17 @@ class ChainWriter:
 
     def _append(self, entries: list[NewEntry], deadline: float) -> list[Appended]:
         connection = self._connect()
+
+        def commit() -> None:
+            if time.monotonic() >= deadline:
+                raise CallerGaveUp("a caller stopped waiting before the batch could be committed")  # rolls back
+            # The driver's commit, sent with the records; the transaction's own commit then finds
+            # nothing left to do.
+            connection.connection.dbapi_connection.commit()  # type: ignore[union-attr]
+
         try:
             with connection.begin():
-                appended = append_in(connection, entries, now=datetime.now(UTC), signing=self._signing)
-                if time.monotonic() >= deadline:
-                    raise CallerGaveUp("a caller stopped waiting before the batch could be committed")  # rolls back
+                appended = append_in(connection, entries, now=datetime.now(UTC), signing=self._signing, commit=commit)
         except CallerGaveUp:
             raise
         except BaseException:
