@@ -200,6 +200,45 @@ def _next_seqs(connection: Connection, count: int, now: datetime) -> list[int]:
         cursor.close()
 
 
+@dataclass(frozen=True)
+class _DriverInsert:
+    """Rows of one table given to the driver with the records (in their round trip on PostgreSQL):
+    the statement, and each column's conversion to what the driver is given (SQLAlchemy's own)."""
+
+    sql: str
+    keys: tuple[str, ...]
+    conversions: tuple[Callable[[Any], Any] | None, ...]
+
+    def params(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            row[key] if convert is None else convert(row[key]) for key, convert in zip(self.keys, self.conversions, strict=True)
+        )
+
+
+_DRIVER_INSERTS: dict[tuple[str, str, str, tuple[str, ...]], _DriverInsert | None] = {}
+
+
+def _driver_insert(connection: Connection, table_name: str, keys: tuple[str, ...]) -> _DriverInsert | None:
+    """How rows of ``table_name`` with ``keys`` go to the driver; None unless they name every column
+    (SQLAlchemy then inserts them, filling in its defaults)."""
+    dialect = connection.dialect
+    cache_key = (dialect.name, dialect.driver, table_name, keys)
+    if cache_key not in _DRIVER_INSERTS:
+        table = SQLModel.metadata.tables[table_name]
+        plan = None
+        if sorted(keys) == sorted(column.name for column in table.columns):
+            quote = dialect.identifier_preparer.quote
+            columns = [table.c[key] for key in keys]
+            sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(column.name) for column in columns)}) VALUES ({', '.join('?' for _ in columns)})"
+            plan = _DriverInsert(
+                _driver_sql(connection, sql),
+                keys,
+                tuple(column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns),
+            )
+        _DRIVER_INSERTS[cache_key] = plan
+    return _DRIVER_INSERTS[cache_key]
+
+
 def _batched(connection: Connection) -> AbstractContextManager[Any]:
     """On PostgreSQL, statements sent together and answered together (psycopg's pipeline mode): one
     round trip for what is inside, in the order sent. Elsewhere, nothing changes."""
@@ -296,14 +335,20 @@ def append_in(
         head.digest = digest
     if signing is not None and sign_reason is not None:
         to_sign += [(chain, head.seq, head.digest, sign_reason) for chain, head in heads.items() if head.seq % signing.every]
-    # What the entries bring with them (rows of other tables, the idempotency key's completion) goes
-    # first, so that the records, the checkpoints, the heads' moves and the commit can go last, together.
-    side: dict[str, list[dict[str, Any]]] = {}
+    # Rows of other tables that name every column go with the records; the others, and the effects
+    # (the idempotency key's completion), go first, so that the records, those rows, the checkpoints,
+    # the heads' moves and the commit can go last, together.
+    side: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
     for entry in entries:
         for table, values in entry.side_rows:
-            side.setdefault(table, []).append(values)
-    for table, rows_for_table in side.items():
-        connection.execute(insert(SQLModel.metadata.tables[table]), rows_for_table)
+            side.setdefault((table, tuple(values)), []).append(values)
+    with_records = []
+    for (table, keys), rows_for_table in side.items():
+        plan = _driver_insert(connection, table, keys)
+        if plan is None:
+            connection.execute(insert(SQLModel.metadata.tables[table]), rows_for_table)
+        else:
+            with_records.append((plan, [plan.params(row) for row in rows_for_table]))
     for entry in entries:
         for effect in entry.side_effects:
             effect(connection)
@@ -312,6 +357,8 @@ def append_in(
         # One round trip on PostgreSQL, the commit included when it is asked for.
         with _batched(connection):
             cursor.executemany(_driver_sql(connection, _INSERT_RECORD), rows)
+            for plan, params in with_records:
+                cursor.executemany(plan.sql, params)
             for chain, chain_seq, digest, reason in to_sign:
                 assert signing is not None
                 _sign(cursor, connection, signing.signer, chain, chain_seq, digest, now, reason)

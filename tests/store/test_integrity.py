@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -23,10 +23,11 @@ from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, create_engine, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel
 
 from service.main import create_app
 from service.store import migrate
-from service.store.chain import CallerGaveUp, ChainWriter, NewEntry, _Waiting
+from service.store.chain import CallerGaveUp, ChainWriter, NewEntry, _driver_insert, _Waiting
 from service.store.database import make_engine
 from service.store.digests import chain_digest, content_digest, genesis
 from service.store.signing import Signer, new_key_text
@@ -255,6 +256,77 @@ def test_a_chain_rewritten_with_recomputed_digests_is_caught_offline(
     assert verify(signed, force="west-midlands")["status"] == "intact"
     bare = verify_offline(export(signed, tmp_path / "bare.ndjson", force="west-midlands"), *key, "--sign-every", str(SIGN_EVERY))
     assert bare.returncode == 1 and "entry 5 should carry a signed checkpoint" in bare.stdout
+
+
+# --- rows that come with entries --------------------------------------------------------------
+
+
+def test_rows_an_entry_brings_are_stored_as_sqlalchemy_stores_them(client: TestClient, database_url: str) -> None:
+    # A row naming every column goes to the driver with the records; one leaving columns out is
+    # inserted by SQLAlchemy, which fills in their defaults. Both read back as written, in one commit.
+    london = timezone(timedelta(hours=1))
+    full = {
+        "id": "abs-full",
+        "force": "west-midlands",
+        "officer_id": "PCSO 4521",
+        "home_lpa": "birmingham-west",
+        "home_neighbourhood": None,
+        "lpa": "walsall",
+        "neighbourhood": "o'connor's \"yard\"",
+        "reason": "outside_home_lpa",
+        "description": "house_to_house for serious.burglary_in_progress (WMP-3)",
+        "source": "assessment",
+        "assessment_id": "rec-1",
+        "started_at": datetime(2026, 12, 7, 10, 15, 30, 123456, tzinfo=london),
+        "hours": 2.5,
+        "status": "pending",
+        "authorised_by": None,
+        "justification": None,
+        "authorised_at": None,
+        "recorded_at": datetime(2026, 12, 7, 9, 15, 31, tzinfo=UTC),
+        "recorded_by_role": "dispatcher",
+    }
+    partial = {
+        key: value for key, value in full.items() if key not in ("hours", "authorised_by", "justification", "authorised_at")
+    }
+    partial["id"] = "abs-partial"
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        assert _driver_insert(connection, "abstraction", tuple(full)) is not None
+        assert _driver_insert(connection, "abstraction", tuple(partial)) is None
+    writer = ChainWriter(engine)
+
+    def entry(record_id: str, row: dict) -> NewEntry:
+        return NewEntry(
+            id=record_id,
+            kind="assessment",
+            recorded_at=datetime.now(UTC),
+            force="west-midlands",
+            caller_role="dispatcher",
+            caller_key_id="k",
+            request_json="{}",
+            response_json="{}",
+            side_rows=(("abstraction", row),),
+        )
+
+    try:
+        appended = writer.append([entry("rec-1", full), entry("rec-2", partial)])
+    finally:
+        writer.close()
+    assert [entry.chain_seq for entry in appended] == [1, 2]
+    with engine.connect() as connection:
+        stored = {row.id: row._asdict() for row in connection.execute(select(SQLModel.metadata.tables["abstraction"]))}
+    engine.dispose()
+    expected_full = {**full, "started_at": full["started_at"].astimezone(UTC)}
+    assert stored["abs-full"] == expected_full
+    assert stored["abs-partial"] == {
+        **partial,
+        "started_at": full["started_at"].astimezone(UTC),
+        "hours": None,
+        "authorised_by": None,
+        "justification": None,
+        "authorised_at": None,
+    }
 
 
 # --- one caller cannot fail another ----------------------------------------------------------
