@@ -215,14 +215,14 @@ class _DriverInsert:
         )
 
 
-_DRIVER_INSERTS: dict[tuple[str, str, str, tuple[str, ...]], _DriverInsert | None] = {}
+_DRIVER_INSERTS: dict[tuple[str, str, str, str, tuple[str, ...]], _DriverInsert | None] = {}
 
 
 def _driver_insert(connection: Connection, table_name: str, keys: tuple[str, ...]) -> _DriverInsert | None:
     """How rows of ``table_name`` with ``keys`` go to the driver; None unless they name every column
     (SQLAlchemy then inserts them, filling in its defaults)."""
     dialect = connection.dialect
-    cache_key = (dialect.name, dialect.driver, table_name, keys)
+    cache_key = (dialect.name, dialect.driver, dialect.paramstyle, table_name, keys)
     if cache_key not in _DRIVER_INSERTS:
         table = SQLModel.metadata.tables[table_name]
         plan = None
@@ -237,6 +237,17 @@ def _driver_insert(connection: Connection, table_name: str, keys: tuple[str, ...
             )
         _DRIVER_INSERTS[cache_key] = plan
     return _DRIVER_INSERTS[cache_key]
+
+
+def _commit_last(connection: Connection, cursor: Any) -> None:
+    """Commit the transaction with the statements sent before it. On PostgreSQL the COMMIT is one
+    more statement of the pipeline, so the pipeline's end reads its result with the others' and
+    nothing is left to fail once it has committed; the transaction's own commit then has nothing
+    to do."""
+    if connection.dialect.name == "postgresql":
+        cursor.execute("COMMIT", prepare=False)
+    else:
+        connection.connection.dbapi_connection.commit()  # type: ignore[union-attr]
 
 
 def _batched(connection: Connection) -> AbstractContextManager[Any]:
@@ -279,13 +290,14 @@ def append_in(
     now: datetime,
     signing: Signing | None = None,
     sign_reason: str | None = None,
-    commit: Callable[[], None] | None = None,
+    commit_if: Callable[[], None] | None = None,
 ) -> list[Appended]:
     """Lock each chain the entries join, then number, link and insert them and move the heads, in
     the caller's transaction. Every entry at a multiple of the signing interval is signed; with
-    ``sign_reason``, so is every head moved (a purge). With ``commit``, the transaction ends with
-    the last statements: ``commit`` is called once they are sent, so on PostgreSQL its COMMIT goes
-    in the same round trip as the records, and any error in any of them is raised here."""
+    ``sign_reason``, so is every head moved (a purge). With ``commit_if``, the transaction is
+    committed as its last statement unless ``commit_if()`` raises (which rolls it back): on
+    PostgreSQL the COMMIT goes in the records' round trip, and its result, like theirs, is read
+    before this returns."""
     # Hashed here, in the writer's thread, off the event loop (hashlib lets go of the GIL while it
     # reads a record's ~10 KB), and before any chain's head is locked.
     contents = [content_digest(entry) for entry in entries]
@@ -365,8 +377,9 @@ def append_in(
                 heads[chain].signed_seq = max(heads[chain].signed_seq, chain_seq)
             for chain, head in heads.items():
                 cursor.execute(_driver_sql(connection, _MOVE_CHAIN), (head.seq, head.digest, head.signed_seq, chain))
-            if commit is not None:
-                commit()
+            if commit_if is not None:
+                commit_if()
+                _commit_last(connection, cursor)
     finally:
         cursor.close()
     return appended
@@ -388,6 +401,8 @@ Done = Callable[[list[Appended] | None, BaseException | None], None]
 COMMIT_ALLOWANCE_SECONDS = 5.0
 # How much sooner than its caller the writer gives up on an entry.
 _MARGIN_SECONDS = 0.5
+# The most entries (about 10 KB each) a batch commits in the same round trip as its records.
+_COMMIT_WITH_RECORDS = 16
 # A writer keeps its connection from one batch to the next while batches keep coming; after this
 # long without one it takes a connection from the pool again, which checks it is still alive.
 _KEEP_CONNECTION_SECONDS = 1.0
@@ -563,16 +578,22 @@ class ChainWriter:
     def _append(self, entries: list[NewEntry], deadline: float) -> list[Appended]:
         connection = self._connect()
 
-        def commit() -> None:
+        def in_time() -> None:
             if time.monotonic() >= deadline:
                 raise CallerGaveUp("a caller stopped waiting before the batch could be committed")  # rolls back
-            # The driver's commit, sent with the records; the transaction's own commit then finds
-            # nothing left to do.
-            connection.connection.dbapi_connection.commit()  # type: ignore[union-attr]
 
+        # A small batch commits in its records' round trip: the deadline is checked just before the
+        # COMMIT is queued behind them, and they are few enough to be written well within the margin
+        # the writer keeps from its callers' own. A larger one is checked once its records are written,
+        # then committed.
+        small = len(entries) <= _COMMIT_WITH_RECORDS
         try:
             with connection.begin():
-                appended = append_in(connection, entries, now=datetime.now(UTC), signing=self._signing, commit=commit)
+                appended = append_in(
+                    connection, entries, now=datetime.now(UTC), signing=self._signing, commit_if=in_time if small else None
+                )
+                if not small:
+                    in_time()
         except CallerGaveUp:
             raise
         except BaseException:

@@ -258,6 +258,42 @@ def test_a_chain_rewritten_with_recomputed_digests_is_caught_offline(
     assert bare.returncode == 1 and "entry 5 should carry a signed checkpoint" in bare.stdout
 
 
+@pytest.mark.parametrize("size", [1, 40])
+def test_a_batch_past_its_deadline_when_it_would_commit_is_rolled_back(client: TestClient, database_url: str, size: int) -> None:
+    # A small batch commits in its records' round trip, a large one after them: either way, once the
+    # writer's deadline has passed nothing is committed, and the kept connection serves the next batch.
+    engine = make_engine(database_url)
+    writer = ChainWriter(engine)
+
+    def batch(prefix: str) -> list[NewEntry]:
+        return [
+            NewEntry(
+                id=f"{prefix}-{index}",
+                kind="assessment",
+                recorded_at=datetime.now(UTC),
+                force="west-midlands",
+                caller_role="dispatcher",
+                caller_key_id="k",
+                request_json="{}",
+                response_json=json.dumps({"padding": "x" * 10_000}),
+            )
+            for index in range(size)
+        ]
+
+    try:
+        with pytest.raises(CallerGaveUp):
+            writer._append(batch("late"), time.monotonic() - 1)
+        appended = writer._append(batch("kept"), time.monotonic() + 30)
+    finally:
+        writer.close()
+    assert [entry.chain_seq for entry in appended] == list(range(1, size + 1))
+    with engine.connect() as connection:
+        ids = connection.execute(text("SELECT id FROM audit_record ORDER BY seq")).scalars().all()
+    engine.dispose()
+    assert ids == [f"kept-{index}" for index in range(size)]
+    assert verify(client, force="west-midlands")["status"] == "intact"
+
+
 # --- rows that come with entries --------------------------------------------------------------
 
 
