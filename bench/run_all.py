@@ -3,7 +3,7 @@
 Usage:  .venv/bin/python bench/run_all.py [--seconds 10] [--cost-records 100000]
         (`make bench`; needs wrk from Debian and PostgreSQL 15, both set up like the test command does)
 
-1. Throughput, service vs bare FastAPI endpoint (same wrk client, mix, payload size, one worker), SQLite and PostgreSQL.
+1. Throughput, service vs bare FastAPI endpoint (same wrk client, mix, payload size, one worker, loaded in turn), SQLite and PostgreSQL.
 2. Latency at a constant 300 assessments/s, open loop, SQLite and PostgreSQL, and the bare endpoint beside them.
 3. Our engine vs Cedar (cedarpy) vs GoRules ZEN (zen-engine), same rules, same requests.
 4. Decision time with a policy a hundred times larger.
@@ -31,19 +31,37 @@ from bench.service_load import distinct_bodies_file, open_loop, postgres_url, re
 from service.engine.loader import load_registry  # noqa: E402
 
 CONNECTIONS = 64
+ROUNDS = 3
+
+
+def _pooled(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Several wrk runs of equal length as one: mean throughput, worst p99, errors added up."""
+    return {
+        "rps": sum(run["rps"] for run in runs) / len(runs),
+        "p99_ms": max(run["p99_ms"] for run in runs),
+        "errors": sum(run["errors"] for run in runs),
+    }
 
 
 def throughput(database_url: str, seconds: int, *, variants: bool = False) -> dict[str, float]:
-    """The service against the bare endpoint on the mix; with ``variants``, also the service on the compact view,
-    on requests no two alike, and with the decision cache off (each on a fresh server and store)."""
+    """The service against the bare endpoint on the mix, both served at once and loaded in turn (ROUNDS
+    runs of half ``seconds`` each); with ``variants``, also the service on the compact view, on requests
+    no two alike, and with the decision cache off (each on a fresh server and store)."""
     with server("service.main:app", database_url=database_url) as (port, _pid):
         wrk(port, seconds=2, connections=CONNECTIONS)
         size = response_size(port)
-        service = wrk(port, seconds=seconds, connections=CONNECTIONS)
+        with server("bench.bare_app:app", extra_env={"BARE_RESPONSE_BYTES": str(size)}) as (bare_port, _bare_pid):
+            wrk(bare_port, seconds=2, connections=CONNECTIONS)
+            # Turn about, so that the machine's drift from one minute to the next falls on both alike.
+            runs = [
+                (
+                    wrk(port, seconds=seconds // 2, connections=CONNECTIONS),
+                    wrk(bare_port, seconds=seconds // 2, connections=CONNECTIONS),
+                )
+                for _ in range(ROUNDS)
+            ]
+        service, bare = _pooled([run[0] for run in runs]), _pooled([run[1] for run in runs])
         compact = wrk(port, seconds=seconds, connections=CONNECTIONS, path="/v1/assessments?view=compact") if variants else None
-    with server("bench.bare_app:app", extra_env={"BARE_RESPONSE_BYTES": str(size)}) as (port, _pid):
-        wrk(port, seconds=2, connections=CONNECTIONS)
-        bare = wrk(port, seconds=seconds, connections=CONNECTIONS)
     result = {
         "service_rps": service["rps"],
         "bare_rps": bare["rps"],

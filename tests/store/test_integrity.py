@@ -258,6 +258,21 @@ def test_a_chain_rewritten_with_recomputed_digests_is_caught_offline(
     assert bare.returncode == 1 and "entry 5 should carry a signed checkpoint" in bare.stdout
 
 
+def writer_entry(record_id: str, **fields: object) -> NewEntry:
+    """A West Midlands assessment entry as the chain writer is given it, with ``fields`` changed."""
+    values: dict[str, object] = {
+        "id": record_id,
+        "kind": "assessment",
+        "recorded_at": datetime.now(UTC),
+        "force": "west-midlands",
+        "caller_role": "dispatcher",
+        "caller_key_id": "k",
+        "request_json": "{}",
+        "response_json": "{}",
+    }
+    return NewEntry(**{**values, **fields})  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("size", [1, 40])
 def test_a_batch_past_its_deadline_when_it_would_commit_is_rolled_back(client: TestClient, database_url: str, size: int) -> None:
     # A small batch commits in its records' round trip, a large one after them: either way, once the
@@ -266,19 +281,7 @@ def test_a_batch_past_its_deadline_when_it_would_commit_is_rolled_back(client: T
     writer = ChainWriter(engine)
 
     def batch(prefix: str) -> list[NewEntry]:
-        return [
-            NewEntry(
-                id=f"{prefix}-{index}",
-                kind="assessment",
-                recorded_at=datetime.now(UTC),
-                force="west-midlands",
-                caller_role="dispatcher",
-                caller_key_id="k",
-                request_json="{}",
-                response_json=json.dumps({"padding": "x" * 10_000}),
-            )
-            for index in range(size)
-        ]
+        return [writer_entry(f"{prefix}-{index}", response_json=json.dumps({"padding": "x" * 10_000})) for index in range(size)]
 
     try:
         with pytest.raises(CallerGaveUp):
@@ -333,17 +336,7 @@ def test_rows_an_entry_brings_are_stored_as_sqlalchemy_stores_them(client: TestC
     writer = ChainWriter(engine)
 
     def entry(record_id: str, row: dict) -> NewEntry:
-        return NewEntry(
-            id=record_id,
-            kind="assessment",
-            recorded_at=datetime.now(UTC),
-            force="west-midlands",
-            caller_role="dispatcher",
-            caller_key_id="k",
-            request_json="{}",
-            response_json="{}",
-            side_rows=(("abstraction", row),),
-        )
+        return writer_entry(record_id, side_rows=(("abstraction", row),))
 
     try:
         appended = writer.append([entry("rec-1", full), entry("rec-2", partial)])
@@ -375,16 +368,7 @@ def test_a_batch_that_cannot_commit_fails_only_the_entry_the_store_refuses(clien
     now = datetime.now(UTC)
 
     def entry(record_id: str) -> NewEntry:
-        return NewEntry(
-            id=record_id,
-            kind="assessment",
-            recorded_at=now,
-            force="west-midlands",
-            caller_role="dispatcher",
-            caller_key_id="k",
-            request_json="{}",
-            response_json="{}",
-        )
+        return writer_entry(record_id, recorded_at=now)
 
     outcomes: dict[str, object] = {}
     done = threading.Event()
