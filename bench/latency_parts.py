@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.latency_probe import RESET_PATH  # noqa: E402
-from bench.service_load import open_loop, postgres_url, server  # noqa: E402
+from bench.service_load import open_loop, percentile_ms, postgres_url, server  # noqa: E402
 
 ROWS = (
     ("request", "request in the server"),
@@ -49,11 +49,8 @@ def percentiles(values: list[float]) -> tuple[int, float, float, float, float]:
     if not values:
         return 0, 0.0, 0.0, 0.0, 0.0
     ordered = sorted(values)
-
-    def at(fraction: float) -> float:
-        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
-
-    return len(ordered), at(0.5), at(0.99), at(0.999), ordered[-1] * 1000
+    p50, p99, p999 = (percentile_ms(ordered, fraction) for fraction in (0.5, 0.99, 0.999))
+    return len(ordered), p50, p99, p999, ordered[-1] * 1000
 
 
 def measure(database_url: str, rate: float, seconds: int, out: Path) -> dict[str, object]:

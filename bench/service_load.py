@@ -235,6 +235,11 @@ def _encoded_requests(port: int) -> list[bytes]:
     return requests
 
 
+def percentile_ms(ordered: list[float], fraction: float) -> float:
+    """The value (in seconds) at ``fraction`` of ``ordered``, sorted values, in milliseconds."""
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+
 async def _open_loop(port: int, rate: float, seconds: float) -> dict[str, float]:
     """Requests at fixed times on a pool of keep-alive connections that grows when all are busy."""
     total = int(rate * seconds)
@@ -275,18 +280,15 @@ async def _open_loop(port: int, rate: float, seconds: float) -> dict[str, float]
     latencies.sort()
     lags.sort()
 
-    def pct(values: list[float], fraction: float) -> float:
-        return values[min(len(values) - 1, int(fraction * len(values)))] * 1000
-
     return {
         "rate": rate,
         "requests": total,
         "failures": failures,
         "connections": len(idle),
-        "p50_ms": pct(latencies, 0.50),
-        "p99_ms": pct(latencies, 0.99),
-        "p999_ms": pct(latencies, 0.999),
-        "generator_lag_p99_ms": pct(lags, 0.99),
+        "p50_ms": percentile_ms(latencies, 0.50),
+        "p99_ms": percentile_ms(latencies, 0.99),
+        "p999_ms": percentile_ms(latencies, 0.999),
+        "generator_lag_p99_ms": percentile_ms(lags, 0.99),
         "failure_statuses": refused,  # type: ignore[dict-item]
     }
 
